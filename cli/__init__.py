@@ -1,0 +1,1 @@
+"""The `tuijian` command line (typer, which Prefect already brings)."""

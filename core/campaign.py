@@ -1,0 +1,245 @@
+"""Campaign configuration: one TOML file per campaign, validated by pydantic.
+
+Everything that differs between regions or years lives in the file: directions and their
+hard rules, the units and who each reports to, deadlines, quotas, the expert rubric,
+reminder offsets and the wording of letters. `load_campaign(path)` returns a
+`CampaignConfig` or raises `ConfigError` naming every key at fault.
+"""
+
+import tomllib
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import pendulum
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from core.errors import ConfigError, FieldError
+
+Level = Literal[
+    "ministry", "province", "municipality", "separately_planned_city", "corps",
+    "central_enterprise", "city", "district",
+]
+LEVEL_NAMES: dict[str, str] = {
+    "ministry": "部级", "province": "省级", "municipality": "直辖市",
+    "separately_planned_city": "计划单列市", "corps": "兵团", "central_enterprise": "中央企业",
+    "city": "地市级", "district": "区县级",
+}
+DemoCityType = Literal["comprehensive", "featured"]
+DEMO_CITY_NAMES = {"comprehensive": "综合型信息消费示范城市", "featured": "特色型信息消费示范城市"}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rule(Strict):
+    """A hard eligibility rule on a numeric field of the form."""
+
+    field: str
+    min: Decimal | None = None
+    max: Decimal | None = None
+    zh: str
+    en: str
+
+
+class Direction(Strict):
+    """One 方向 with its form, hard rules and text limits."""
+
+    name: str
+    form: Literal["platform", "experience_centre"]
+    rules: list[Rule] = []
+    text_limits: dict[str, int] = {}
+    demo_city_extra: int = Field(0, ge=0)
+    table_title: str | None = None
+
+
+class Criterion(Strict):
+    key: str
+    name: str
+    weight: Decimal = Field(gt=0)
+    max_score: Decimal = Field(Decimal(100), gt=0)
+
+
+class Rubric(Strict):
+    """Expert rubric. `example = true` marks weights that no notice gives."""
+
+    example: bool = False
+    criteria: list[Criterion] = Field(min_length=1)
+    aggregation: Literal["mean", "trimmed_mean"] = "mean"
+    trim_min_experts: int = Field(5, ge=3)
+
+
+class Quota(Strict):
+    """Quota per unit and direction. `base = -1` or absent means 可报尽报 (no limit)."""
+
+    base: int | None = Field(None, ge=-1)
+    extra: int | None = Field(None, ge=0)
+    direct: int = Field(0, ge=0)
+    min_score: Decimal | None = None
+
+    @property
+    def unlimited(self) -> bool:
+        return self.base is None or self.base == -1
+
+
+class Person(Strict):
+    id: str
+    name: str
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    phone: str | None = None
+    title: str | None = None
+
+
+class Expert(Person):
+    uscc: str | None = None
+    conflicts: list[str] = []
+
+
+class Letter(Strict):
+    """How a unit's 推荐函 is headed and signed."""
+
+    organ: str | None = None
+    abbr: str | None = None
+    contact: str | None = None
+
+
+class UnitSpec(Strict):
+    code: str = Field(min_length=1, max_length=32)
+    name: str
+    level: Level
+    parent: str | None = None
+    organ: str | None = None
+    deadline: datetime
+    direct_to_ministry: bool = False
+    accepts_applications: bool = True
+    region: str | None = None
+    review: Literal["experts", "formal"] = "experts"
+    quotas: dict[str, Quota] = {}
+    child_quotas: dict[str, Quota] = {}
+    provincial_titles: int = Field(0, ge=0)
+    per_direction_tables: bool = False
+    paper_copies: int = Field(0, ge=0)
+    approval_timeout_hours: int = Field(48, gt=0)
+    contacts: list[Person] = []
+    officials: list[Person] = []
+    experts: list[Expert] = []
+    letter: Letter = Letter()
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _shanghai(cls, value):
+        return as_shanghai(value)
+
+    @property
+    def organ_name(self) -> str:
+        return self.organ or f"{self.name}工业和信息化主管部门"
+
+
+class DemoCity(Strict):
+    code: str
+    name: str
+    type: DemoCityType
+
+
+class Reminders(Strict):
+    offsets: list[int] = [7, 3, 1]
+    working_days: bool = False
+    hour: int = Field(9, ge=0, le=23)
+
+
+class CampaignConfig(Strict):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    year: int
+    notice_no: str
+    notice_title: str
+    summary_title: str
+    summary_notes: list[str] = []
+    directions: dict[str, Direction] = Field(min_length=1)
+    rubric: Rubric
+    reminders: Reminders = Reminders()
+    demonstration_cities: list[DemoCity] = []
+    units: list[UnitSpec] = Field(min_length=1)
+    letter_body: str | None = None
+    source: Path | None = None
+
+    def unit(self, code: str) -> UnitSpec:
+        return self._index()[code]
+
+    def children(self, code: str) -> list[UnitSpec]:
+        return [u for u in self.units if u.parent == code]
+
+    def root(self) -> UnitSpec:
+        return next(u for u in self.units if u.parent is None)
+
+    def demo_city(self, code: str) -> DemoCity | None:
+        return next((c for c in self.demonstration_cities if c.code == code), None)
+
+    def _index(self) -> dict[str, UnitSpec]:
+        cache = self.__dict__.get("_unit_index")
+        if cache is None:
+            cache = {u.code: u for u in self.units}
+            object.__setattr__(self, "_unit_index", cache)
+        return cache
+
+
+def as_shanghai(value):
+    """Read a TOML local date-time (or string) as Asia/Shanghai wall time."""
+    if isinstance(value, str):
+        return pendulum.parse(value, tz="Asia/Shanghai")
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return pendulum.instance(value, tz="Asia/Shanghai")
+    return value
+
+
+def load_campaign(path: str | Path) -> CampaignConfig:
+    """Read, validate and cross-check a campaign file; raise ConfigError on any problem."""
+    from core.campaign_checks import check_campaign
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "campaign.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError([FieldError("(file)", f"无法读取活动配置文件：{exc}",
+                                      f"cannot read campaign file: {exc}", file=str(path))]) from exc
+    return parse_campaign(raw, source=path, check=check_campaign)
+
+
+def parse_campaign(raw: dict, source: Path | None = None, check=None) -> CampaignConfig:
+    """Validate a campaign mapping (as read from TOML)."""
+    if check is None:
+        from core.campaign_checks import check_campaign as check
+    file = str(source) if source else None
+    try:
+        config = CampaignConfig.model_validate({**raw, "source": source})
+    except ValidationError as exc:
+        raise ConfigError([_field_error(raw, err, file) for err in exc.errors()]) from None
+    problems = check(config)
+    if problems:
+        raise ConfigError([FieldError(key, zh, en, file=file) for key, zh, en in problems])
+    return config
+
+
+def _field_error(raw: dict, err: dict, file: str | None) -> FieldError:
+    key = _key_path(raw, err["loc"])
+    return FieldError(key, f"配置项无效：{err['msg']}", f"invalid value: {err['msg']}", file=file)
+
+
+def _key_path(raw: dict, loc: tuple) -> str:
+    """Render a pydantic location as a key a person can find, e.g. units[440100].quotas."""
+    parts: list[str] = []
+    node = raw
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list):
+            element = node[item] if item < len(node) else None
+            label = element.get("code") or element.get("id") if isinstance(element, dict) else None
+            parts[-1] += f"[{label or item}]"
+            node = element
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts)

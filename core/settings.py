@@ -1,0 +1,56 @@
+"""One settings object, read lazily from the environment (prefix TUIJIAN_)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Where things live and how to reach the outside world."""
+
+    model_config = SettingsConfigDict(env_prefix="TUIJIAN_", extra="ignore")
+
+    home: Path = PROJECT_ROOT
+    database_url: str | None = None
+    out_dir: Path | None = None
+    campaigns_dir: Path = PROJECT_ROOT / "campaigns"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_password_block: str | None = None  # name of a Prefect Secret block
+    smtp_sender: str = "tuijian@localhost"
+    smtp_timeout: float = 10.0
+
+    prefect_ui_url: str = "http://127.0.0.1:4200"
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = 8800
+
+    @property
+    def var_dir(self) -> Path:
+        return self.home / "var"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.out_dir or (self.home / "out")
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.var_dir / "attachments"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'tuijian.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (cached; call `get_settings.cache_clear()` after env changes)."""
+    return Settings()
