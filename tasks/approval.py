@@ -1,0 +1,176 @@
+"""Approval by a unit's official through a flow run input, checked before it counts.
+
+Open-source Prefect does not know who resumed a run, so identity is ours: the input names
+an official of this unit (from the campaign file) and carries a one-time code issued to
+them for this stage and round. Codes are stored only as salted hashes, expire, and are
+burnt by any use. After `MAX_FAILED` wrong attempts the stage locks and the parent unit is
+told. Every attempt, accepted or refused, is audited. Timeouts escalate, never approve.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from prefect.input import RunInput
+from pydantic import Field
+from sqlmodel import Session, select
+
+from core.clock import to_utc
+from models import Application, ApprovalCode, Entry
+from tasks.audit import record
+from tasks.selection import apply_decision, check_proposal
+from tasks.stages import StageContext, stage_entries
+
+MAX_FAILED = 5
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class ApprovalInput(RunInput):
+    """The form an official fills in to approve, reject or edit a stage's list."""
+
+    official: str = Field(title="审批人编号 / official id")
+    code: str = Field(title="一次性审批码 / one-time approval code")
+    decision: Literal["approve", "reject", "edit"] = Field("approve", title="决定 / decision (approve 同意 · reject 驳回 · edit 修改名单)")
+    reason: str = Field("", title="理由（驳回或修改时填写）/ reason", max_length=2000)
+    selection: list[str] = Field(default_factory=list, title="修改后的名单：申报编号，可加 :extra 或 :direct / edited list of references")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: Literal["approved", "rejected", "refused", "locked"]
+    zh: str
+    en: str
+
+
+def pause_key(ctx: StageContext) -> str:
+    """A key unique to this round and attempt, so each input is processed exactly once."""
+    return f"approval-r{ctx.stage.round}-a{ctx.stage.failed_attempts}"
+
+
+def code_hash(salt: str, code: str) -> str:
+    return salt + "$" + hashlib.sha256(f"{salt}:{code.strip().upper()}".encode()).hexdigest()
+
+
+def _matches(stored: str, code: str) -> bool:
+    salt = stored.split("$", 1)[0]
+    return hmac.compare_digest(stored, code_hash(salt, code))
+
+
+def issue_codes(session: Session, ctx: StageContext) -> dict[str, str]:
+    """Issue one code per official for the current round; {} when this round already has them."""
+    existing = session.exec(select(ApprovalCode).where(ApprovalCode.stage_id == ctx.stage.id,
+                                                       ApprovalCode.round == ctx.stage.round)).first()
+    if existing is not None:
+        return {}
+    hours = max(ctx.spec.approval_timeout_hours, 24) * 2
+    codes = {}
+    for official in ctx.spec.officials:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+        session.add(ApprovalCode(stage_id=ctx.stage.id, official_key=official.id, round=ctx.stage.round,
+                                 code_hash=code_hash(secrets.token_hex(8), code), issued_at=ctx.now,
+                                 expires_at=ctx.now + timedelta(hours=hours)))
+        codes[official.id] = code
+    record(session, actor="system", action="approval.codes_issued", obj=ctx.stage, at=ctx.now,
+           after={"round": ctx.stage.round, "officials": sorted(codes)}, campaign_id=ctx.campaign.id)
+    return codes
+
+
+def apply_approval(session: Session, ctx: StageContext, value: dict) -> Outcome:
+    """Check an approval input and, if it holds, record the decision; refusals are audited."""
+    stage = ctx.stage
+    attempt = {k: v for k, v in value.items() if k != "code"}
+    if stage.locked:
+        return _refuse(session, ctx, attempt, "locked", "环节已锁定，请联系上级单位解锁", "the stage is locked; ask the parent unit to unlock it", count=False)
+    if value.get("official") not in {o.id for o in ctx.spec.officials}:
+        return _refuse(session, ctx, attempt, "wrong_official", "审批人不是本单位的审批人员", "the approver is not an official of this unit")
+    code = _valid_code(session, ctx, value["official"], value.get("code") or "")
+    if code is None:
+        return _refuse(session, ctx, attempt, "bad_code", "审批码错误、已过期或已使用", "the approval code is wrong, expired or already used")
+    code.used_at = ctx.now
+    session.add(code)
+    return _decide(session, ctx, value, attempt)
+
+
+def _valid_code(session: Session, ctx: StageContext, official: str, code: str) -> ApprovalCode | None:
+    rows = session.exec(select(ApprovalCode).where(ApprovalCode.stage_id == ctx.stage.id,
+                                                   ApprovalCode.official_key == official,
+                                                   ApprovalCode.round == ctx.stage.round))
+    for row in rows:
+        if row.used_at is None and to_utc(row.expires_at) > ctx.now and _matches(row.code_hash, code):
+            return row
+    return None
+
+
+def _decide(session: Session, ctx: StageContext, value: dict, attempt: dict) -> Outcome:
+    decision, reason = value.get("decision", "approve"), (value.get("reason") or "").strip()
+    if decision == "reject":
+        if not reason:
+            return _refuse(session, ctx, attempt, "no_reason", "驳回须填写理由", "a rejection needs a reason", burnt=True)
+        ctx.stage.state, ctx.stage.proposal = "reviewing", None
+        ctx.stage.round += 1
+        session.add(ctx.stage)
+        record(session, actor=value["official"], action="approval.reject", obj=ctx.stage, at=ctx.now,
+               after={"reason": reason}, campaign_id=ctx.campaign.id)
+        return Outcome("rejected", f"已驳回：{reason}", f"rejected: {reason}")
+    proposal = ctx.stage.proposal or []
+    if decision == "edit":
+        proposal, problems = _edited(session, ctx, value.get("selection") or [])
+        if problems:
+            zh, en = "；".join(p[0] for p in problems), "; ".join(p[1] for p in problems)
+            return _refuse(session, ctx, attempt, "over_quota", zh, en, burnt=True)
+    apply_decision(session, ctx, proposal, actor=value["official"])
+    ctx.stage.state, ctx.stage.proposal = "approved", proposal
+    ctx.stage.approved_by, ctx.stage.approved_at = value["official"], ctx.now
+    session.add(ctx.stage)
+    record(session, actor=value["official"], action="approval.approve", obj=ctx.stage, at=ctx.now,
+           after={"decision": decision, "reason": reason, "entries": len(proposal)},
+           campaign_id=ctx.campaign.id)
+    return Outcome("approved", f"已审批同意，共 {len(proposal)} 项", f"approved: {len(proposal)} entries")
+
+
+def _edited(session: Session, ctx: StageContext, selection: list[str]) -> tuple[list[dict], list]:
+    by_ref = {}
+    for e in stage_entries(session, ctx, "eligible", "selected", "not_selected"):
+        by_ref[session.get(Application, e.application_id).reference] = e
+    proposal, problems = [], []
+    for item in selection:
+        ref, _, kind = item.strip().partition(":")
+        entry: Entry | None = by_ref.get(ref)
+        if entry is None:
+            problems.append((f"申报编号 {ref} 不在本环节的合格名单中", f"reference {ref} is not an eligible entry here"))
+            continue
+        proposal.append({"entry": entry.id, "kind": kind or entry.passthrough or "base"})
+    return proposal, problems + check_proposal(session, ctx, proposal)
+
+
+def _refuse(session: Session, ctx: StageContext, attempt: dict, why: str, zh: str, en: str,
+            *, count: bool = True, burnt: bool = False) -> Outcome:
+    """Record a refused input; wrong identities/codes count towards the lock, burnt codes start a new round."""
+    stage = ctx.stage
+    if burnt:
+        stage.round += 1
+    elif count:
+        stage.failed_attempts += 1
+    kind = "refused"
+    if count and not burnt and stage.failed_attempts >= MAX_FAILED and not stage.locked:
+        stage.locked, kind = True, "locked"
+        from tasks.messages import queue_lockout
+
+        queue_lockout(session, stage)
+    session.add(stage)
+    record(session, actor=str(attempt.get("official") or "unknown"), action=f"approval.refused.{why}",
+           obj=stage, at=ctx.now, after={"input": attempt, "zh": zh, "en": en, "locked": stage.locked},
+           campaign_id=ctx.campaign.id)
+    return Outcome(kind, zh, en)
+
+
+def unlock(session: Session, ctx: StageContext, *, actor: str, reason: str) -> None:
+    """Unlock a locked stage (a coordinator's act): new round, fresh codes."""
+    ctx.stage.locked, ctx.stage.failed_attempts = False, 0
+    ctx.stage.round += 1
+    session.add(ctx.stage)
+    record(session, actor=actor, action="approval.unlock", obj=ctx.stage, at=ctx.now,
+           after={"reason": reason}, campaign_id=ctx.campaign.id)

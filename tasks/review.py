@@ -1,0 +1,77 @@
+"""形式审查: re-check the hard rules on everything a stage collected, and 退回修改 (returns)."""
+
+from sqlmodel import Session, select
+
+from core.errors import Conflict, NotFound
+from models import Application, Attachment, Entry, Stage
+from tasks.audit import record
+from tasks.stages import StageContext, load_stage_by_id, stage_entries
+
+
+def review_entries(session: Session, ctx: StageContext, *, actor: str = "system") -> dict[str, int]:
+    """Judge every newly arrived entry eligible or ineligible, with the reasons; return counts."""
+    from tasks.validation import application_values, validate_application
+
+    counts = {"eligible": 0, "ineligible": 0}
+    for entry in stage_entries(session, ctx, "received"):
+        app = session.get(Application, entry.application_id)
+        problems = validate_application(application_values(app), config=ctx.config, direction=app.direction)
+        if not _has_declaration(session, app.id):
+            problems.append(_missing_declaration())
+        entry.status = "ineligible" if problems else "eligible"
+        entry.review_note = "；".join(f"{p.field}: {p.zh}" for p in problems) or None
+        counts[entry.status] += 1
+        session.add(entry)
+        record(session, actor=actor, action="entry.review", obj=entry, at=ctx.now,
+               after={"status": entry.status, "note": entry.review_note}, campaign_id=ctx.campaign.id)
+    return counts
+
+
+def _has_declaration(session: Session, application_id: int) -> bool:
+    query = select(Attachment.id).where(Attachment.application_id == application_id, Attachment.kind == "附3")
+    return session.exec(query).first() is not None
+
+
+def _missing_declaration():
+    from core.errors import FieldError
+
+    return FieldError("附3", "缺少申报主体责任声明（附3）", "the signed declaration (附3) is missing")
+
+
+def return_entry(session: Session, entry_id: int, *, to: str, reason: str, actor: str) -> Entry:
+    """退回修改: send an entry back to the applicant or to the unit that sent it, freeing its slot there."""
+    entry = session.get(Entry, entry_id)
+    if entry is None:
+        raise NotFound(f"没有条目 {entry_id}", f"no entry {entry_id}")
+    stage = session.exec(select(Stage).where(Stage.campaign_id == entry.campaign_id,
+                                             Stage.unit_code == entry.unit_code)).one()
+    ctx = load_stage_by_id(session, stage.id)
+    if stage.state in ("approved", "forwarded", "closed"):
+        raise Conflict("本环节已审批，不能再退回", "this stage is already approved; nothing can be returned")
+    if to == "sender" and entry.source_entry_id is None:
+        raise Conflict("该申报由申报单位直接报送，只能退回申报单位",
+                       "this entry was filed directly; it can only go back to the applicant")
+    before = {"status": entry.status}
+    entry.status, entry.review_note = "returned", reason
+    session.add(entry)
+    if to == "sender":
+        _reopen_sender(session, entry, reason=reason, actor=actor, ctx=ctx)
+    record(session, actor=actor, action="entry.return", obj=entry, at=ctx.now, before=before,
+           after={"status": "returned", "to": to, "reason": reason}, campaign_id=ctx.campaign.id)
+    return entry
+
+
+def _reopen_sender(session: Session, entry: Entry, *, reason: str, actor: str, ctx: StageContext) -> None:
+    """Free the lower unit's slot: its entry is returned and its stage goes back to review."""
+    source = session.get(Entry, entry.source_entry_id)
+    source.status, source.decision_note, source.quota_kind = "returned", f"上级退回：{reason}", None
+    session.add(source)
+    lower = session.exec(select(Stage).where(Stage.campaign_id == source.campaign_id,
+                                             Stage.unit_code == source.unit_code)).one()
+    before = lower.state
+    lower.state, lower.round = "reviewing", lower.round + 1
+    lower.proposal = None
+    session.add(lower)
+    record(session, actor=actor, action="stage.reopen", obj=lower, at=ctx.now,
+           before={"state": before}, after={"state": "reviewing", "reason": reason},
+           campaign_id=ctx.campaign.id)

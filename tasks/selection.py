@@ -1,0 +1,107 @@
+"""Propose a stage's list from the ranking and the quotas, and apply an approved list."""
+
+from sqlmodel import Session
+
+from models import Application, Entry
+from tasks.audit import record
+from tasks.quotas import Allowance, Candidate, check_selection, quota_for, select, top_titles
+from tasks.stages import StageContext, stage_entries
+
+OPEN_STATUSES = ("eligible", "selected", "not_selected")
+
+
+def candidates(session: Session, ctx: StageContext) -> tuple[list[Candidate], list[Entry]]:
+    """Ranked candidates that count against quotas, and passthrough entries that do not."""
+    entries = stage_entries(session, ctx, *OPEN_STATUSES)
+    ranked = [Candidate(e.id, e.direction, e.rank if e.rank is not None else 10**9 + e.id, e.score)
+              for e in entries if e.passthrough is None]
+    return ranked, [e for e in entries if e.passthrough is not None]
+
+
+def allowances(ctx: StageContext) -> dict[str, Allowance]:
+    """The unit's allowance per direction."""
+    return {d: quota_for(ctx.config, ctx.unit.code, d) for d in ctx.config.directions}
+
+
+def propose(session: Session, ctx: StageContext) -> list[dict]:
+    """Build the proposed list: the quota selection plus every eligible passthrough entry."""
+    ranked, passthrough = candidates(session, ctx)
+    chosen = select(ranked, allowances(ctx))
+    proposal = [{"entry": eid, "kind": kind} for eid, kind in chosen.items()]
+    proposal += [{"entry": e.id, "kind": e.passthrough} for e in passthrough]
+    rank_of = {c.entry_id: c.rank for c in ranked}
+    proposal.sort(key=lambda p: (p["kind"] != "direct", rank_of.get(p["entry"], 10**12), p["entry"]))
+    return proposal
+
+
+def check_proposal(session: Session, ctx: StageContext, proposal: list[dict]) -> list[tuple[str, str]]:
+    """Check a (possibly edited) list against the quotas; passthrough entries keep their kind."""
+    ranked, passthrough = candidates(session, ctx)
+    through = {e.id: e.passthrough for e in passthrough}
+    counted = {p["entry"]: p["kind"] for p in proposal if p["entry"] not in through}
+    problems = check_selection(counted, ranked, allowances(ctx))
+    problems += [(f"条目 {p['entry']} 是下级的额外/直报推荐，类别不能改为 {p['kind']}",
+                  f"entry {p['entry']} arrived as {through[p['entry']]} and cannot become {p['kind']}")
+                 for p in proposal if p["entry"] in through and p["kind"] != through[p["entry"]]]
+    return problems
+
+
+def apply_decision(session: Session, ctx: StageContext, proposal: list[dict], *, actor: str) -> None:
+    """Mark entries selected (with their quota kind) or not selected, and provincial titles."""
+    kinds = {p["entry"]: p["kind"] for p in proposal}
+    entries = stage_entries(session, ctx, *OPEN_STATUSES)
+    titles = _titles(ctx, entries)
+    for e in entries:
+        e.status = "selected" if e.id in kinds else "not_selected"
+        e.quota_kind = kinds.get(e.id)
+        e.provincial_title = e.id in titles
+        e.decision_note = None if e.id in kinds else "未入选（排名未进入推荐名额）"
+        session.add(e)
+    record(session, actor=actor, action="stage.decide", obj=ctx.stage, at=ctx.now,
+           after={"selected": kinds, "titles": sorted(titles)}, campaign_id=ctx.campaign.id)
+
+
+def _titles(ctx: StageContext, entries: list[Entry]) -> set[int]:
+    n = ctx.spec.provincial_titles
+    if not n:
+        return set()
+    return top_titles([(e.id, e.score, e.rank or 10**9) for e in entries if e.passthrough is None], n)
+
+
+def proposal_markdown(session: Session, ctx: StageContext, proposal: list[dict]) -> str:
+    """The proposed list as Markdown for the approval form and e-mail (applicant text escaped)."""
+    from tasks.quotas import KIND_NAMES
+
+    lines = [f"## {ctx.unit.name} 拟推荐名单 / proposed list (第 {ctx.stage.round + 1} 轮)", "",
+             "| 序号 | 申报编号 | 方向 | 项目单位 | 项目名称 | 得分 | 名额类别 |",
+             "|---|---|---|---|---|---|---|"]
+    for i, p in enumerate(proposal, 1):
+        e = session.get(Entry, p["entry"])
+        a = session.get(Application, e.application_id)
+        direction = ctx.config.directions[e.direction].name
+        score = "—" if e.score is None else f"{e.score:.2f}"
+        lines.append(f"| {i} | {a.reference} | {direction} | {md_escape(a.enterprise_name)} | "
+                     f"{md_escape(a.project_name)} | {score} | {KIND_NAMES.get(p['kind'], p['kind'])} |")
+    lines += ["", _quota_lines(ctx, session, proposal)]
+    return "\n".join(lines)
+
+
+def _quota_lines(ctx: StageContext, session: Session, proposal: list[dict]) -> str:
+    parts = []
+    for d, a in allowances(ctx).items():
+        used = sum(1 for p in proposal if p["kind"] == "base" and session.get(Entry, p["entry"]).direction == d)
+        cap = "不限（可报尽报）" if a.base is None else str(a.base)
+        extra = f"，额外 {a.extra}" if a.extra else ""
+        direct = f"，直报 {a.direct}" if a.direct else ""
+        parts.append(f"- {ctx.config.directions[d].name}：已用 {used} / 名额 {cap}{extra}{direct}")
+    return "\n".join(parts)
+
+
+def md_escape(text: str | None) -> str:
+    """Make applicant text inert in Markdown/HTML (tables, links, tags)."""
+    if not text:
+        return ""
+    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    for ch in "<>&[]()*_`#!":
+        out = out.replace(ch, f"&#{ord(ch)};")
+    return out
