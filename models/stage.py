@@ -31,6 +31,7 @@ class Stage(SQLModel, table=True):
     awaiting_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     escalated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     failed_attempts: int = 0
+    inputs_seen: int = 0  # inputs processed so far; part of every wait key
     locked: bool = False
     started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

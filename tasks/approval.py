@@ -46,8 +46,8 @@ class Outcome:
 
 
 def pause_key(ctx: StageContext) -> str:
-    """A key unique to this round and attempt, so each input is processed exactly once."""
-    return f"approval-r{ctx.stage.round}-a{ctx.stage.failed_attempts}"
+    """A key unique to each wait, so every input is processed exactly once."""
+    return f"approval-r{ctx.stage.round}-i{ctx.stage.inputs_seen}"
 
 
 def code_hash(salt: str, code: str) -> str:
@@ -81,6 +81,7 @@ def issue_codes(session: Session, ctx: StageContext) -> dict[str, str]:
 def apply_approval(session: Session, ctx: StageContext, value: dict) -> Outcome:
     """Check an approval input and, if it holds, record the decision; refusals are audited."""
     stage = ctx.stage
+    stage.inputs_seen += 1
     attempt = {k: v for k, v in value.items() if k != "code"}
     if stage.locked:
         return _refuse(session, ctx, attempt, "locked", "环节已锁定，请联系上级单位解锁", "the stage is locked; ask the parent unit to unlock it", count=False)

@@ -1,0 +1,57 @@
+"""The campaign flow: drive the chain bottom-up, each stage its own flow run."""
+
+import asyncio
+from datetime import timedelta
+
+import anyio
+from prefect import flow, get_run_logger
+
+from core.db import session_scope
+from flows.stage import stage
+from tasks.chain import chain_rows, due_stages, missing_children, next_deadline, set_clock
+
+
+def _snapshot(slug: str):
+    with session_scope() as session:
+        now, rows = chain_rows(session, slug)
+        return now, [(s.model_copy(), u.model_copy()) for s, u in rows]
+
+
+def _advance(slug: str, when) -> None:
+    with session_scope() as session:
+        set_clock(session, slug, when)
+
+
+@flow(persist_result=False)
+async def campaign(slug: str, advance_clock: bool = False, poll_seconds: float = 1.0,
+                   max_parallel: int = 32) -> dict:
+    """Start every stage when its deadline comes or its inputs are in, until all are closed."""
+    log = get_run_logger()
+    running: dict[str, asyncio.Task] = {}
+    gate = asyncio.Semaphore(max_parallel)
+    failed: dict[str, str] = {}
+    while True:
+        now, rows = await anyio.to_thread.run_sync(_snapshot, slug)
+        for code in due_stages(rows, now):
+            if code not in running:
+                running[code] = asyncio.create_task(_run_stage(gate, slug, code))
+        for code, task in list(running.items()):
+            if task.done() and task.exception() is not None and code not in failed:
+                failed[code] = str(task.exception())
+                log.warning("环节失败 / stage failed: %s — %s", code, failed[code])
+        busy = [c for c, t in running.items() if not t.done()]
+        if not busy and all(s.state == "closed" or s.unit_code in failed for s, _ in rows):
+            break
+        if not busy and advance_clock and (ahead := next_deadline(rows, now)) is not None:
+            log.info("模拟时钟前进至 / simulated clock moves to %s", ahead)
+            await anyio.to_thread.run_sync(_advance, slug, ahead + timedelta(minutes=1))
+            continue
+        if not busy and not advance_clock and next_deadline(rows, now) is None and not due_stages(rows, now):
+            break
+        await asyncio.sleep(poll_seconds)
+    return {"failed": failed, "missing": missing_children(rows)}
+
+
+async def _run_stage(gate: asyncio.Semaphore, slug: str, code: str) -> str:
+    async with gate:
+        return await stage(campaign=slug, unit=code)

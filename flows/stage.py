@@ -1,0 +1,107 @@
+"""The stage flow: one administrative unit's turn in the recommendation chain."""
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run as runtime_run
+
+from core.errors import Conflict
+from tasks.approval import ApprovalInput
+from tasks.inputs import current_run_id, retry_key, wait_for
+from tasks.stage_tasks import (
+    escalate_approval,
+    forward_list,
+    notify_and_close,
+    open_stage,
+    prepare_scoring,
+    propose_list,
+    publish_artifacts,
+    record_approval,
+    record_scores_input,
+    request_approval,
+    review_stage,
+    write_documents,
+)
+
+
+def run_name() -> str:
+    """Name each run `<unit name> · <level>` so people find it in the UI."""
+    from core.db import session_scope
+    from tasks.stages import load_stage, stage_title
+
+    params = runtime_run.parameters
+    try:
+        with session_scope() as session:
+            return stage_title(load_stage(session, params["campaign"], params["unit"]).unit)
+    except Exception:  # the name is cosmetic; the flow itself reports a bad unit properly
+        return f"{params.get('unit')} · stage"
+
+
+@flow(flow_run_name=run_name, persist_result=False, log_prints=False)
+async def stage(campaign: str, unit: str) -> str:
+    """Collect, review, score, select, approve, document, forward and notify for one unit."""
+    run_id = current_run_id()
+    stage_id = await open_stage(campaign, unit, run_id)
+    while True:
+        if await review_stage(stage_id) == "closed":
+            return "closed"
+        await obtain_scores(stage_id)
+        await propose_list(stage_id)
+        await publish_artifacts(stage_id, "awaiting_approval")
+        if await obtain_approval(stage_id, run_id) == "approved":
+            break
+    await write_documents(stage_id)
+    await forward_list(stage_id)
+    state = await notify_and_close(stage_id)
+    await publish_artifacts(stage_id, "closed")
+    await deliver_mail()
+    return state
+
+
+async def obtain_scores(stage_id: int) -> None:
+    """Wait for expert scores (form input or imported sheets) until none is missing."""
+    from tasks.stage_tasks import scores_input_for_stage
+
+    waits = 0
+    while (need := await prepare_scoring(stage_id)).state == "scoring":
+        model = scores_input_for_stage(stage_id)
+        value = await wait_for(model, description=need.description, key=retry_key(need.key, waits),
+                               timeout_s=need.timeout_s)
+        if value is None:
+            waits += 1
+            continue
+        refused = await record_scores_input(stage_id, value.model_dump(mode="json"))
+        for line in refused:
+            get_run_logger().warning("评分被拒 / scores refused: %s", line)
+
+
+async def obtain_approval(stage_id: int, run_id: str | None) -> str:
+    """Wait for the official's decision; refusals wait again, timeouts escalate, never approve."""
+    waits = 0
+    while (need := await request_approval(stage_id, run_id)).state == "awaiting_approval":
+        await deliver_mail()
+        value = await wait_for(ApprovalInput, description=need.description,
+                               key=retry_key(need.key, waits), timeout_s=need.timeout_s)
+        if value is None:
+            waits += 1
+            await escalate_approval(stage_id)
+            await deliver_mail()
+            continue
+        outcome = await record_approval(stage_id, value.model_dump(mode="json"))
+        get_run_logger().info("审批 / approval: %s — %s", outcome["kind"], outcome["zh"])
+        if outcome["kind"] == "locked":
+            raise Conflict("多次输入错误，环节已锁定，已通知上级单位", "too many wrong codes: the stage is locked and the parent unit told")
+        if outcome["kind"] == "rejected":
+            return "rejected"
+    return "approved" if need.state in ("approved", "forwarded", "closed") else need.state
+
+
+async def deliver_mail() -> None:
+    """Send what the outbox holds now; an SMTP outage leaves it pending for later."""
+    from tasks.outbox import deliver_pending
+
+    try:
+        await deliver_pending()
+    except Exception as exc:  # delivery never fails a stage: the outbox keeps the messages
+        get_run_logger().warning("邮件暂未发出 / mail not sent yet: %s", exc)
+
+
+__all__ = ["stage"]

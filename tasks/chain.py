@@ -1,0 +1,60 @@
+"""The chain as a whole: which stages are due, the campaign clock, what is still missing."""
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from core.clock import campaign_now, to_utc
+from models import Stage, Unit
+from tasks.campaigns import get_campaign
+from tasks.stages import effective_deadline
+
+FINISHED = ("closed",)
+
+
+def chain_rows(session: Session, slug: str) -> tuple[datetime, list[tuple[Stage, Unit]]]:
+    """The campaign's now and every (stage, unit), deepest units first."""
+    campaign = get_campaign(session, slug)
+    rows = session.exec(select(Stage, Unit).where(Stage.campaign_id == campaign.id,
+                                                 Unit.campaign_id == campaign.id,
+                                                 Unit.code == Stage.unit_code)).all()
+    return campaign_now(campaign.clock), sorted(rows, key=lambda r: (-r[1].depth, r[1].code))
+
+
+def due_stages(rows: list[tuple[Stage, Unit]], now: datetime) -> list[str]:
+    """Units whose stage should start: deadline reached, or (taking no filings) all inputs in."""
+    children: dict[str, list[Stage]] = {}
+    for stage, unit in rows:
+        if unit.parent_code:
+            children.setdefault(unit.parent_code, []).append(stage)
+    due = []
+    for stage, unit in rows:
+        if stage.state != "open":
+            continue
+        kids = children.get(unit.code, [])
+        inputs_in = bool(kids) and not unit.accepts_applications and all(k.state in FINISHED for k in kids)
+        if now >= effective_deadline(stage, unit) or inputs_in:
+            due.append(unit.code)
+    return due
+
+
+def next_deadline(rows: list[tuple[Stage, Unit]], now: datetime) -> datetime | None:
+    """The earliest deadline still ahead among stages not yet started."""
+    ahead = [effective_deadline(s, u) for s, u in rows if s.state == "open" and effective_deadline(s, u) > now]
+    return min(ahead) if ahead else None
+
+
+def missing_children(rows: list[tuple[Stage, Unit]]) -> dict[str, list[str]]:
+    """For each unit, its children that have not reported (stage not closed)."""
+    out: dict[str, list[str]] = {}
+    for stage, unit in rows:
+        if unit.parent_code and stage.state not in FINISHED:
+            out.setdefault(unit.parent_code, []).append(unit.code)
+    return out
+
+
+def set_clock(session: Session, slug: str, when: datetime | None) -> None:
+    """Move a campaign's simulated clock (None: back to real time)."""
+    campaign = get_campaign(session, slug)
+    campaign.clock = None if when is None else to_utc(when)
+    session.add(campaign)
