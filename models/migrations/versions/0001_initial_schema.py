@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 21:25:09.733957
+Create Date: 2026-11-25 21:33:53.367412
 """
 
 from alembic import op
@@ -191,6 +191,7 @@ def upgrade() -> None:
     sa.Column('awaiting_since', sa.DateTime(timezone=True), nullable=True),
     sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('failed_attempts', sa.Integer(), nullable=False),
+    sa.Column('inputs_seen', sa.Integer(), nullable=False),
     sa.Column('locked', sa.Boolean(), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
