@@ -106,11 +106,16 @@ class Letter(Strict):
 
 
 class UnitSpec(Strict):
+    """One unit of the chain: who it reports to, its deadline, quotas, people and letterhead."""
+
     code: str = Field(min_length=1, max_length=32)
     name: str
     level: Level
     parent: str | None = None
     organ: str | None = None
+    office: str | None = None  # 承办处室, e.g. 信息化与软件服务业处
+    address: str | None = None  # 邮寄地址 for the paper copies
+    postcode: str | None = Field(None, pattern=r"^\d{6}$")
     deadline: datetime
     direct_to_ministry: bool = False
     accepts_applications: bool = True
@@ -163,6 +168,7 @@ class CampaignConfig(Strict):
     demonstration_cities: list[DemoCity] = []
     units: list[UnitSpec] = Field(min_length=1)
     letter_body: str | None = None
+    online_system: str | None = None
     source: Path | None = None
 
     def unit(self, code: str) -> UnitSpec:

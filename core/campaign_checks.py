@@ -1,22 +1,33 @@
 """Cross-checks of a campaign file that a single field's type cannot express.
 
 Each problem is (key, zh, en) with the exact key at fault, e.g. `units[440100].parent`.
+This module checks the chain (codes, tree, levels, deadlines, quotas); the checks of the
+content (people, form rules, rubric, reminders, demonstration cities) are in
+`core.campaign_content_checks`.
 """
 
-from core.campaign import CampaignConfig
+from core.campaign import LEVEL_NAMES, CampaignConfig, Quota, UnitSpec
 
 Problem = tuple[str, str, str]
+
+# How far below the top each level sits; a unit must sit below the unit it reports to.
+LEVEL_DEPTH = {
+    "ministry": 0, "province": 1, "municipality": 1, "separately_planned_city": 1, "corps": 1,
+    "central_enterprise": 1, "city": 2, "district": 3,
+}
 
 
 def check_campaign(config: CampaignConfig) -> list[Problem]:
     """Return every contradiction in the campaign; empty when it is consistent."""
+    from core.campaign_content_checks import check_content
+
     return [
         *_check_codes(config),
         *_check_tree(config),
+        *_check_levels(config),
         *_check_deadlines(config),
         *_check_quotas(config),
-        *_check_people(config),
-        *_check_rules(config),
+        *check_content(config),
     ]
 
 
@@ -49,17 +60,39 @@ def _check_tree(config: CampaignConfig) -> list[Problem]:
     return out
 
 
-def _cycles(config: CampaignConfig, codes: dict) -> list[Problem]:
-    out = []
+def _cycles(config: CampaignConfig, codes: dict[str, UnitSpec]) -> list[Problem]:
+    """Report each unit on a cycle once (units that merely lead into a cycle are not at fault)."""
+    out: list[Problem] = []
+    reported: set[str] = set()
     for u in config.units:
-        seen, node = {u.code}, u
-        while node.parent is not None and node.parent in codes and node.parent != node.code:
-            if node.parent in seen:
-                out.append((f"units[{u.code}].parent", f"上下级关系成环：{' → '.join(sorted(seen))}",
-                            f"the reporting chain forms a cycle through {', '.join(sorted(seen))}"))
+        trail, node = [u.code], u
+        while node.parent in codes and node.parent != node.code:
+            if node.parent in trail:
+                cycle = trail[trail.index(node.parent):]
+                if not reported.intersection(cycle):
+                    reported.update(cycle)
+                    ring = " → ".join([*cycle, cycle[0]])
+                    out.extend((f"units[{code}].parent", f"上下级关系成环：{ring}",
+                                f"the reporting chain forms a cycle: {ring}") for code in cycle)
                 break
-            seen.add(node.parent)
+            trail.append(node.parent)
             node = codes[node.parent]
+    return out
+
+
+def _check_levels(config: CampaignConfig) -> list[Problem]:
+    codes = {u.code: u for u in config.units}
+    out: list[Problem] = []
+    for u in config.units:
+        parent = codes.get(u.parent) if u.parent not in (None, u.code) else None
+        if parent is not None and LEVEL_DEPTH[u.level] <= LEVEL_DEPTH[parent.level]:
+            out.append((f"units[{u.code}].level",
+                        f"{LEVEL_NAMES[u.level]}单位不能向{LEVEL_NAMES[parent.level]}单位 {parent.code} 报送",
+                        f"a {u.level} unit cannot report to the {parent.level} unit {parent.code}"))
+        if not u.accepts_applications and not config.children(u.code):
+            out.append((f"units[{u.code}].accepts_applications",
+                        "该单位既不受理申报也没有下级单位，不会收到任何项目",
+                        "the unit takes no applications and has no units below it: nothing can reach it"))
     return out
 
 
@@ -76,41 +109,30 @@ def _check_deadlines(config: CampaignConfig) -> list[Problem]:
 
 
 def _check_quotas(config: CampaignConfig) -> list[Problem]:
-    out = []
+    out: list[Problem] = []
     for u in config.units:
         for table in ("quotas", "child_quotas"):
-            for direction in getattr(u, table):
+            for direction, quota in getattr(u, table).items():
+                key = f"units[{u.code}].{table}.{direction}"
                 if direction not in config.directions:
-                    out.append((f"units[{u.code}].{table}.{direction}", f"未知方向 {direction}",
-                                f"unknown direction {direction}"))
+                    out.append((key, f"未知方向 {direction}", f"unknown direction {direction}"))
+                else:
+                    out.extend(_check_quota(config, u, table == "quotas", quota, key, direction))
     return out
 
 
-def _check_people(config: CampaignConfig) -> list[Problem]:
-    seen: dict[str, str] = {}
-    out = []
-    for u in config.units:
-        for role in ("contacts", "officials", "experts"):
-            for p in getattr(u, role):
-                if p.id in seen:
-                    out.append((f"units[{u.code}].{role}[{p.id}].id", f"人员编号 {p.id} 重复",
-                                f"duplicate person id {p.id}"))
-                seen[p.id] = u.code
-    return out
-
-
-def _check_rules(config: CampaignConfig) -> list[Problem]:
-    from models.forms import form_fields
-
-    out = []
-    for key, d in config.directions.items():
-        fields = form_fields(d.form)
-        for i, rule in enumerate(d.rules):
-            if rule.field not in fields:
-                out.append((f"directions.{key}.rules[{i}].field", f"申报书中没有字段 {rule.field}",
-                            f"the form has no field {rule.field}"))
-        for name in d.text_limits:
-            if name not in fields:
-                out.append((f"directions.{key}.text_limits.{name}", f"申报书中没有字段 {name}",
-                            f"the form has no field {name}"))
+def _check_quota(config: CampaignConfig, unit: UnitSpec, own: bool, quota: Quota, key: str,
+                 direction: str) -> list[Problem]:
+    out: list[Problem] = []
+    cap = config.directions[direction].demo_city_extra
+    if quota.extra and quota.extra > cap:
+        out.append((f"{key}.extra", f"额外推荐名额 {quota.extra} 超过该方向示范城市上限 {cap}",
+                    f"extra {quota.extra} is above the direction's demonstration-city limit {cap}"))
+    if own and quota.extra and config.demo_city(unit.code) is None:
+        out.append((f"{key}.extra", f"{unit.code} 不是信息消费示范城市，不能额外推荐",
+                    f"{unit.code} is not a demonstration city and has no extra recommendations"))
+    parent = next((p for p in config.units if p.code == unit.parent), None)
+    if own and quota.direct and (parent is None or parent.parent is None):
+        out.append((f"{key}.direct", "直报名额只适用于经上级转报到更高一级的单位",
+                    "a direct quota only applies to a unit whose parent forwards to a higher level"))
     return out
