@@ -15,6 +15,7 @@ from typing import Literal
 import pendulum
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from core.campaign_errors import field_error
 from core.errors import ConfigError, FieldError
 
 Level = Literal[
@@ -223,29 +224,9 @@ def parse_campaign(raw: dict, source: Path | None = None, check=None) -> Campaig
     try:
         config = CampaignConfig.model_validate({**raw, "source": source})
     except ValidationError as exc:
-        raise ConfigError([_field_error(raw, err, file) for err in exc.errors()]) from None
+        raise ConfigError([field_error(raw, err, file) for err in exc.errors()]) from None
     problems = check(config)
     if problems:
         raise ConfigError([FieldError(key, zh, en, file=file) for key, zh, en in problems])
     return config
 
-
-def _field_error(raw: dict, err: dict, file: str | None) -> FieldError:
-    key = _key_path(raw, err["loc"])
-    return FieldError(key, f"配置项无效：{err['msg']}", f"invalid value: {err['msg']}", file=file)
-
-
-def _key_path(raw: dict, loc: tuple) -> str:
-    """Render a pydantic location as a key a person can find, e.g. units[440100].quotas."""
-    parts: list[str] = []
-    node = raw
-    for item in loc:
-        if isinstance(item, int) and isinstance(node, list):
-            element = node[item] if item < len(node) else None
-            label = element.get("code") or element.get("id") if isinstance(element, dict) else None
-            parts[-1] += f"[{label or item}]"
-            node = element
-        else:
-            parts.append(str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-    return ".".join(parts)
