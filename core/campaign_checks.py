@@ -82,6 +82,7 @@ def _cycles(config: CampaignConfig, codes: dict[str, UnitSpec]) -> list[Problem]
 
 def _check_levels(config: CampaignConfig) -> list[Problem]:
     codes = {u.code: u for u in config.units}
+    has_children = {u.parent for u in config.units if u.parent != u.code}
     out: list[Problem] = []
     for u in config.units:
         parent = codes.get(u.parent) if u.parent not in (None, u.code) else None
@@ -89,7 +90,7 @@ def _check_levels(config: CampaignConfig) -> list[Problem]:
             out.append((f"units[{u.code}].level",
                         f"{LEVEL_NAMES[u.level]}单位不能向{LEVEL_NAMES[parent.level]}单位 {parent.code} 报送",
                         f"a {u.level} unit cannot report to the {parent.level} unit {parent.code}"))
-        if not u.accepts_applications and not config.children(u.code):
+        if not u.accepts_applications and u.code not in has_children:
             out.append((f"units[{u.code}].accepts_applications",
                         "该单位既不受理申报也没有下级单位，不会收到任何项目",
                         "the unit takes no applications and has no units below it: nothing can reach it"))
@@ -109,20 +110,23 @@ def _check_deadlines(config: CampaignConfig) -> list[Problem]:
 
 
 def _check_quotas(config: CampaignConfig) -> list[Problem]:
+    codes = {u.code: u for u in config.units}
     out: list[Problem] = []
     for u in config.units:
+        parent = codes.get(u.parent or "")
         for table in ("quotas", "child_quotas"):
             for direction, quota in getattr(u, table).items():
                 key = f"units[{u.code}].{table}.{direction}"
                 if direction not in config.directions:
                     out.append((key, f"未知方向 {direction}", f"unknown direction {direction}"))
                 else:
-                    out.extend(_check_quota(config, u, table == "quotas", quota, key, direction))
+                    out.extend(_check_quota(config, u, parent, table == "quotas", quota, key, direction))
     return out
 
 
-def _check_quota(config: CampaignConfig, unit: UnitSpec, own: bool, quota: Quota, key: str,
-                 direction: str) -> list[Problem]:
+def _check_quota(config: CampaignConfig, unit: UnitSpec, parent: UnitSpec | None, own: bool,
+                 quota: Quota, key: str, direction: str) -> list[Problem]:
+    """Extras only for demonstration cities within the cap; direct only below a forwarding parent."""
     out: list[Problem] = []
     cap = config.directions[direction].demo_city_extra
     if quota.extra and quota.extra > cap:
@@ -131,7 +135,6 @@ def _check_quota(config: CampaignConfig, unit: UnitSpec, own: bool, quota: Quota
     if own and quota.extra and config.demo_city(unit.code) is None:
         out.append((f"{key}.extra", f"{unit.code} 不是信息消费示范城市，不能额外推荐",
                     f"{unit.code} is not a demonstration city and has no extra recommendations"))
-    parent = next((p for p in config.units if p.code == unit.parent), None)
     if own and quota.direct and (parent is None or parent.parent is None):
         out.append((f"{key}.direct", "直报名额只适用于经上级转报到更高一级的单位",
                     "a direct quota only applies to a unit whose parent forwards to a higher level"))
