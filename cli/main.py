@@ -4,6 +4,7 @@ import typer
 
 from cli import campaign
 from cli import outbox as outbox_cli
+from cli import scores as scores_cli
 
 app = typer.Typer(help="tuijian 推荐 — 示范项目逐级推荐 / the recommendation chain, run as Prefect flows",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -11,3 +12,4 @@ app.add_typer(campaign.app, name="campaign")
 app.add_typer(outbox_cli.outbox_app, name="outbox")
 app.add_typer(outbox_cli.mail_app, name="mail")
 app.add_typer(outbox_cli.remind_app, name="remind")
+app.add_typer(scores_cli.app, name="scores")
