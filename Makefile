@@ -27,5 +27,15 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Render one 汇总表 and one 推荐函 of a sample stage to PDF (LibreOffice) and keep page 1 as
+# PNG under docs/ (installs LibreOffice, Noto CJK fonts and poppler from Debian if missing).
+check-documents: $(STAMP)
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null \
+	    || ! test -d /usr/share/fonts/opentype/noto; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    libreoffice-core libreoffice-writer libreoffice-calc fonts-noto-cjk poppler-utils; \
+	fi
+	$(BIN)/python docs/render_documents.py --png-dir docs
+
 clean:
 	rm -rf var out
