@@ -12,6 +12,7 @@ CAMPAIGN = typer.Option(None, "--campaign", "-c", help="活动 / campaign slug (
 
 
 def _stage_id(session, unit: str, campaign: str | None) -> int:
+    """The id of a unit's stage in the named (or the only) campaign."""
     from tasks.stages import load_stage
     from tasks.status import pick_campaign
 

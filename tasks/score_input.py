@@ -51,6 +51,7 @@ def scores_input_for_stage(stage_id: int) -> type[RunInput]:
 
 @lru_cache(maxsize=32)
 def _model(rubric_json: str) -> type[RunInput]:
+    """Build the row model and the ScoresInput class for a rubric given as JSON."""
     rubric = Rubric.model_validate_json(rubric_json)
     clash = [c.key for c in rubric.criteria if c.key in ROW_FIELDS or c.key.startswith("_")]
     if clash:

@@ -16,6 +16,8 @@ from tasks.audit import record
 from tasks.scoring import RankItem, aggregate, conflicted, rank, score_errors, weighted_total
 from tasks.stages import StageContext, load_stage_by_id
 
+DECIDED = ("selected", "not_selected")
+
 
 def unit_experts(ctx: StageContext) -> dict[str, Expert]:
     """The stage unit's experts by id; none when the unit does formal review only."""
@@ -125,7 +127,11 @@ def compute_aggregates(session: Session, stage_id: int) -> dict[int, Decimal | N
 
 
 def rank_stage(session: Session, stage_id: int) -> list[RankItem]:
-    """Rank the stage's scorable entries, store Entry.rank (cleared on the others) and return them."""
+    """Rank the scorable entries by `tasks.scoring.rank` and store Entry.rank; return them.
+
+    Call after `compute_aggregates` (it ranks on Entry.score). Undecided entries that are
+    not scorable get their rank cleared; entries already selected or not are left alone.
+    """
     ctx = stage_context(session, stage_id)
     complete = complete_scores(session, ctx)
     first = ctx.config.rubric.criteria[0].key
@@ -140,7 +146,7 @@ def rank_stage(session: Session, stage_id: int) -> list[RankItem]:
     by_id = {item.entry_id: item.rank for item in ranked}
     for entry in session.exec(select(Entry).where(Entry.campaign_id == ctx.stage.campaign_id,
                                                   Entry.unit_code == ctx.stage.unit_code)).all():
-        if entry.rank != by_id.get(entry.id):
+        if entry.status not in DECIDED and entry.rank != by_id.get(entry.id):
             entry.rank = by_id.get(entry.id)
             session.add(entry)
     session.flush()

@@ -103,6 +103,7 @@ def test_aggregates_and_ranks_are_stored(db, tmp_path):
     assert record(ids, rows(ids, "p-e1", {"A": (80, 80), "B": (90, 70), "C": (70, 70)})) == []
     assert record(ids, rows(ids, "p-e2", {"B": (70, 70), "C": (90, 90)})) == []
     with session_scope() as s:
+        decided = f.entry(s, f.application(s, ids["cid"]), status="selected", rank=7).id
         assert missing_scores(s, ids["stage"]) == []
         got = compute_aggregates(s, ids["stage"])
         ranked = rank_stage(s, ids["stage"])
@@ -114,6 +115,7 @@ def test_aggregates_and_ranks_are_stored(db, tmp_path):
     assert stored[ids["C"]] == (D(80), 1) and stored[ids["A"]] == (D(80), 2)
     assert stored[ids["B"]] == (D(75), 3)
     assert stored[ids["D"]] == (None, None) and stored[ids["E"]] == (None, None)
+    assert stored[decided] == (None, 7)  # already decided: left alone
 
 
 def test_incomplete_scores_do_not_count(db, tmp_path):
