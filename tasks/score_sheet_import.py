@@ -40,6 +40,7 @@ from tasks.score_sheet_layout import (
 from tasks.score_stage import missing_scores, stage_context, unit_experts
 from tasks.stages import StageContext
 
+UNREADABLE = (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError)
 NUMBER = re.compile(r"^\d+(\.\d+)?$")
 TRUE_WORDS, FALSE_WORDS = {YES, "Y", "YES", "TRUE", "1"}, {NO, "N", "NO", "FALSE", "0", ""}
 
@@ -101,19 +102,20 @@ def file_problem(path: Path) -> FieldError | None:
 
 def load_and_record(session: Session, path: Path, result: ImportResult) -> list[FieldError]:
     """Open the workbook, check its header and rows, and record them."""
+    wb = None
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        return [fail(path, f"无法读取该文件：{exc}", f"cannot read the file: {exc}")]
-    try:
         meta, errors = read_meta(session, wb, path)
         if errors:
             return errors
         ctx = stage_context(session, int(meta["stage_id"]))
         result.stage_id, result.expert = ctx.stage.id, meta["expert"]
         rows, errors = read_rows(wb[SHEET], ctx, meta["expert"], path)
+    except UNREADABLE as exc:
+        return [fail(path, f"无法读取该文件：{exc}", f"cannot read the file: {exc}")]
     finally:
-        wb.close()
+        if wb is not None:
+            wb.close()
     errors = errors or record_scores(session, ctx.stage.id, rows, source="sheet",
                                      actor=f"expert:{meta['expert']}")
     if not errors:
