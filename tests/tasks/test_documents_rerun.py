@@ -110,3 +110,22 @@ def test_html_preview_escapes_applicant_text_and_shows_a_draft_number(db):
     written = Path(next(d.path for d in docs if d.kind == "letter_html")).read_text(encoding="utf-8")
     assert written == final
     assert "附件：汇总表.xlsx" in final and "乙市联系人" in final
+
+
+def test_switching_to_per_direction_tables_drops_the_old_table(db, tmp_path):
+    databases.install(MINI_CAMPAIGN)
+    with session_scope() as s:
+        stage_id = f.mini_province(s).id
+        old = Path(next(d.path for d in write_stage_documents(s, stage_id) if d.kind == "summary"))
+    assert old.is_file()
+    variant = tmp_path / "per-direction.toml"
+    variant.write_text(MINI_CAMPAIGN.read_text(encoding="utf-8").replace(
+        'name = "甲省"', 'name = "甲省"\nper_direction_tables = true'), encoding="utf-8")
+    databases.install(variant)
+    with session_scope() as s:
+        docs = write_stage_documents(s, stage_id)
+        rows = s.exec(select(Document).where(Document.kind == "summary")).all()
+    assert sorted(r.direction for r in rows) == ["experience_centre", "platform"]
+    assert not old.exists()
+    assert sorted(Path(d.path).name for d in docs if d.kind == "summary") == sorted(
+        p.name for p in old.parent.glob("汇总表*"))
