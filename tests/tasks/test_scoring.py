@@ -2,7 +2,7 @@
 
 import random
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given
@@ -33,7 +33,7 @@ def test_weighted_total_normalises_by_max_and_weights():
 def test_weighted_total_stays_between_0_and_100(x, y):
     total = weighted_total({"demo": x, "innovation": y}, MINI)
     assert D(0) <= total <= D(100)
-    assert total == ((x + y) / 2).quantize(D("0.0001"))
+    assert total == ((x + y) / 2).quantize(D("0.0001"), rounding=ROUND_HALF_UP)
 
 
 @given(st.one_of(st.decimals(min_value=D("100.0001"), max_value=10**6, places=4),
@@ -68,7 +68,7 @@ def test_trimmed_mean_drops_one_highest_and_one_lowest():
 def test_trimmed_mean_trims_exactly_when_enough_experts(totals, minimum):
     rubric = MIXED.model_copy(update={"trim_min_experts": minimum})
     kept = sorted(totals)[1:-1] if len(totals) >= minimum else totals
-    expected = (sum(kept) / len(kept)).quantize(D("0.0001"))
+    expected = (sum(kept) / len(kept)).quantize(D("0.0001"), rounding=ROUND_HALF_UP)
     assert aggregate(totals, rubric) == expected
     assert aggregate(list(reversed(totals)), rubric) == expected
 
