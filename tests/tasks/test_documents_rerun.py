@@ -129,3 +129,11 @@ def test_switching_to_per_direction_tables_drops_the_old_table(db, tmp_path):
     assert not old.exists()
     assert sorted(Path(d.path).name for d in docs if d.kind == "summary") == sorted(
         p.name for p in old.parent.glob("汇总表*"))
+
+
+def test_the_top_unit_writes_its_table_and_export_but_no_letter(db):
+    databases.install(MINI_CAMPAIGN)
+    with session_scope() as s:
+        docs = write_stage_documents(s, f.stage(s, "mini-test", "M").id)
+        assert s.exec(select(LetterNumber)).all() == []
+    assert sorted(d.kind for d in docs) == ["export", "summary"]
