@@ -75,17 +75,25 @@ def already_queued(session: Session, key: str) -> bool:
 
 
 def stage_context(session: Session, stage: Stage) -> dict:
-    """Return what every stage message shows: campaign, unit, parent, deadline, directions."""
+    """Return what every stage message shows: campaign, unit, parent, deadlines, directions."""
     campaign = session.get(Campaign, stage.campaign_id)
     unit = unit_row(session, stage.campaign_id, stage.unit_code)
+    parent = unit_row(session, stage.campaign_id, unit.parent_code)
     config = campaign_config(campaign)
     return {
-        "campaign": campaign, "unit": unit, "stage": stage,
-        "parent": unit_row(session, stage.campaign_id, unit.parent_code),
+        "campaign": campaign, "unit": unit, "stage": stage, "parent": parent,
         "deadline": effective_deadline(unit, stage),
+        "submit_by": None if parent is None else submit_deadline(session, parent),
         "directions": {key: d.name for key, d in config.directions.items()},
         "run_url": flow_run_url(stage.flow_run_id),
     }
+
+
+def submit_deadline(session: Session, parent: Unit) -> datetime:
+    """Return when a unit's list is due at its parent: the parent's effective deadline."""
+    parent_stage = session.exec(select(Stage).where(Stage.campaign_id == parent.campaign_id,
+                                                    Stage.unit_code == parent.code)).first()
+    return to_utc(parent.deadline) if parent_stage is None else effective_deadline(parent, parent_stage)
 
 
 def forwarded(session: Session, stage: Stage) -> list[tuple[Entry, Application]]:

@@ -120,12 +120,11 @@ def queue_lockout(session: Session, stage: Stage) -> list[Message]:
                       lambda to: f"stage:{stage.id}:lockout:r{stage.round}:{to.tag}")
 
 
-def queue_unit_reminder(session: Session, stage: Stage, parent_stage: Stage, offset: int,
-                        remaining: int, working_days: bool) -> list[Message]:
+def queue_unit_reminder(session: Session, stage: Stage, offset: int, remaining: int,
+                        working_days: bool) -> list[Message]:
     """Remind a unit's contacts to submit before the parent's deadline (once per offset)."""
     context = stage_context(session, stage)
-    parent = stage_context(session, parent_stage)
-    context |= {"deadline": parent["deadline"], "remaining": remaining,
+    context |= {"deadline": context["submit_by"], "remaining": remaining,
                 "working_days": working_days}
     recipients = [person_recipient(p) for p in people(session, stage.campaign_id, stage.unit_code,
                                                       "contact")]

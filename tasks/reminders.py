@@ -81,7 +81,7 @@ def queue_deadline_reminders(session: Session, campaign: Campaign, now: datetime
             continue
         left = days_left(local(now).date(), local(deadline).date(), rules.working_days)
         for child in late_children(session, stage):
-            queued += queue_unit_reminder(session, child, stage, offset, left, rules.working_days)
+            queued += queue_unit_reminder(session, child, offset, left, rules.working_days)
         for entry, application in returned_entries(session, stage):
             queued += queue_resubmit_reminder(session, stage, entry, application, offset, left,
                                               rules.working_days)

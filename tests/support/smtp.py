@@ -29,11 +29,14 @@ class Received:
 class Recorder:
     messages: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # recipients answered with 550
+    busy: set[str] = field(default_factory=set)  # recipients answered with 451 (try later)
     on_data: Callable[[Received], None] | None = None  # runs before the 250 answer
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
+        if address in self.busy:
+            return "451 4.3.0 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
