@@ -1,0 +1,106 @@
+"""The stage flow against the session's Prefect test server and a real SQLite database.
+
+Runs are resumed the way an official would: through Prefect's API with an input form.
+"""
+
+import asyncio
+import re
+import threading
+import time
+
+import pytest
+from sqlmodel import select
+
+from core.clock import parse_local
+from core.db import session_scope
+from models import AuditLog, Entry, Message, Stage
+from tasks.chain import set_clock
+from tasks.waiting import resume, waiting_stage_runs
+from tests.support.factories import file_application
+
+pytestmark = pytest.mark.prefect
+
+
+def _run_in_thread(fn, *args):
+    box = {}
+
+    def target():
+        try:
+            box["result"] = asyncio.run(fn(*args))
+        except BaseException as exc:  # surfaced by the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def _wait_for_input(unit: str, kind: str, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = [r for r in asyncio.run(waiting_stage_runs("mini-test")) if r.unit == unit and r.kind == kind]
+        if runs:
+            return runs[0]
+        time.sleep(0.3)
+    raise AssertionError(f"{unit} never waited for {kind}")
+
+
+def _code_for(official: str) -> str:
+    with session_scope() as s:
+        rows = s.exec(select(Message).where(Message.kind == "approval_request").order_by(Message.id.desc())).all()
+    for m in rows:
+        if f"--official {official} --code" in m.body_text:
+            return re.search(r"--code ([A-Z2-9]{10})", m.body_text).group(1)
+    raise AssertionError("no approval request mailed")
+
+
+def _setup(n_centres=3):
+    with session_scope() as s:
+        set_clock(s, "mini-test", parse_local("2031-06-01 09:00"))
+        refs = [file_application(s, "mini-test", "110200", "experience_centre").reference for _ in range(n_centres)]
+        refs.append(file_application(s, "mini-test", "110200", "platform").reference)
+        set_clock(s, "mini-test", parse_local("2031-06-10 18:00"))
+    return refs
+
+
+def _score_all(unit: str, refs: list[str], expert: str):
+    waiting = _wait_for_input(unit, "scores")
+    rows = [{"reference": r, "demo": 90 - i * 10, "innovation": 80 - i * 10, "conflict": False, "note": ""}
+            for i, r in enumerate(refs)]
+    accepted, reason = asyncio.run(resume(waiting.flow_run_id, {"expert": expert, "rows": rows}))
+    assert accepted, reason
+
+
+def test_stage_runs_scores_approves_and_forwards_once(mini_campaign, prefect_server):
+    from flows.stage import stage
+
+    refs = _setup()
+    thread, box = _run_in_thread(stage, "mini-test", "110200")
+    _score_all("110200", refs, "c2-e1")
+    waiting = _wait_for_input("110200", "approval")
+    with session_scope() as s:
+        platform_ref = [e for e in s.exec(select(Entry).where(Entry.unit_code == "110200"))]
+    # a wrong official is refused and the flow waits again
+    accepted, _ = asyncio.run(resume(waiting.flow_run_id, {"official": "p-off", "code": "AAAAAAAAAA"}))
+    assert accepted
+    waiting = _wait_for_input("110200", "approval")
+    code = _code_for("c2-off")
+    accepted, reason = asyncio.run(resume(waiting.flow_run_id, {"official": "c2-off", "code": code}))
+    assert accepted, reason
+    thread.join(120)
+    assert "error" not in box, box.get("error")
+    with session_scope() as s:
+        stage_row = s.exec(select(Stage).where(Stage.unit_code == "110200")).one()
+        assert stage_row.state == "closed"
+        at_city = {e.id: e for e in s.exec(select(Entry).where(Entry.unit_code == "110200"))}
+        selected = [e for e in at_city.values() if e.status == "selected"]
+        # 乙市: experience centres base 1 (甲省's child quota), platforms unlimited
+        assert sorted(e.direction for e in selected) == ["experience_centre", "platform"]
+        best = min((e for e in at_city.values() if e.direction == "experience_centre"), key=lambda e: e.rank)
+        assert best.status == "selected" and best.quota_kind == "base"
+        up = s.exec(select(Entry).where(Entry.unit_code == "110000")).all()
+        assert sorted(e.source_entry_id for e in up) == sorted(e.id for e in selected)
+        assert all(e.from_unit_code == "110200" for e in up)
+        refused = s.exec(select(AuditLog).where(AuditLog.action == "approval.refused.wrong_official")).all()
+        assert len(refused) == 1
+    assert len(platform_ref) == 4
