@@ -12,6 +12,7 @@ from io import BytesIO
 from docx import Document as new_document
 from docx.document import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
@@ -194,3 +195,6 @@ def _properties(doc: Document, content: LetterContent, when: datetime) -> None:
     props.last_printed = stamp
     props.revision = 1
     props.comments = props.keywords = props.category = ""
+    package_rels = doc.part.package.rels  # drop the stock template's thumbnail picture
+    for rel_id in [k for k, rel in package_rels.items() if rel.reltype == RT.THUMBNAIL]:
+        package_rels.pop(rel_id)

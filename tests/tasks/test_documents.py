@@ -200,3 +200,9 @@ def test_manifest_lists_every_document_with_its_hash(province):
         assert files[key]["file"] == f"110000-甲省/{p.name}"
         assert files[key]["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest()
     assert not list(path.parent.glob(".*.tmp"))
+
+
+def test_letter_package_holds_only_the_letter(province):
+    names = zipfile.ZipFile(province.paths[("letter", "")]).namelist()
+    assert "word/document.xml" in names and not [n for n in names if "thumbnail" in n]
+    assert "<script" not in province.paths[("letter_html", "")].read_text(encoding="utf-8")
