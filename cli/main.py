@@ -2,6 +2,7 @@
 
 import typer
 
+from cli import apply as apply_cli
 from cli import campaign
 from cli import outbox as outbox_cli
 from cli import scores as scores_cli
@@ -13,3 +14,5 @@ app.add_typer(outbox_cli.outbox_app, name="outbox")
 app.add_typer(outbox_cli.mail_app, name="mail")
 app.add_typer(outbox_cli.remind_app, name="remind")
 app.add_typer(scores_cli.app, name="scores")
+app.command("apply")(apply_cli.apply)
+app.add_typer(apply_cli.template_app, name="template")

@@ -17,11 +17,11 @@ from sqlmodel import Session, select
 
 from core.clock import campaign_now, to_utc
 from core.db import session_scope
-from core.errors import FieldError, ValidationFailed
+from core.errors import FieldError, NotFound, ValidationFailed
 from models import Application, Attachment, Campaign, Entry, Stage, Unit
 from tasks.attachments import store_file
 from tasks.audit import record as audit
-from tasks.campaigns import campaign_config
+from tasks.campaigns import campaign_config, get_campaign
 from tasks.intake_checks import (
     IntakeContext,
     Plan,
@@ -137,25 +137,32 @@ def _find_campaign(session: Session, records: list[IntakeRecord], slug: str | No
     return campaign, errors
 
 
+def choose_campaign(session: Session, slug: str | None) -> Campaign:
+    """Return the named campaign, or the only one loaded; raise NotFound otherwise."""
+    if slug is not None:
+        return get_campaign(session, slug)
+    campaigns = session.exec(select(Campaign)).all()
+    if len(campaigns) != 1:
+        names = ", ".join(c.slug for c in campaigns) or "—"
+        raise NotFound(f"请用 --campaign 指明申报活动（已载入：{names}）",
+                       f"name the campaign with --campaign (loaded: {names})")
+    return campaigns[0]
+
+
 def check_records(session: Session, records: list[IntakeRecord],
                   ctx: IntakeContext) -> tuple[list[Plan], list[FieldError]]:
     """Apply every rule to every record; return the plans and all problems found."""
-    plans, errors = [], []
-    for rec in records:
-        plan, problems = check_record(rec, ctx)
-        errors += problems
-        if plan is not None:
-            plans.append(plan)
-    keys = [p.dedup_key for p in plans]
+    plans = [check_record(rec, ctx) for rec in records]
+    keys = [p.dedup_key for p in plans if p.dedup_key is not None]
     query = select(Application.dedup_key, Application.reference).where(
         Application.campaign_id == ctx.campaign.id, Application.dedup_key.in_(keys))
     filed = dict(session.exec(query).all()) if keys else {}
-    errors += duplicate_problems(plans, filed)
-    return plans, errors
+    errors = [e for p in plans for e in p.errors] + duplicate_problems(plans, filed)
+    return [p for p in plans if not p.errors], errors
 
 
-def check_record(rec: IntakeRecord, ctx: IntakeContext) -> tuple[Plan | None, list[FieldError]]:
-    """Apply every rule to one record; return its plan (None if it cannot be filed) and problems."""
+def check_record(rec: IntakeRecord, ctx: IntakeContext) -> Plan:
+    """Apply every rule to one record; return its plan, carrying the problems found."""
     direction = resolve_direction(ctx.config, rec.direction)
     values, form_errors = parse_application(rec.values, config=ctx.config, direction=direction)
     errors = [*rec.problems, *(replace(e, file=rec.file, row=rec.row) for e in form_errors)]
@@ -165,10 +172,8 @@ def check_record(rec: IntakeRecord, ctx: IntakeContext) -> tuple[Plan | None, li
         errors += check_region(rec, ctx.config, code, values.get("uscc"))
     attachments, attachment_errors = check_attachments(rec)
     errors += attachment_errors
-    if errors or code is None:
-        return None, errors
-    key = dedup_key(values["uscc"], values["project_name"])
-    return Plan(rec, values, direction, code, key, attachments), []
+    key = dedup_key(values["uscc"], values["project_name"]) if {"uscc", "project_name"} <= values.keys() else None
+    return Plan(rec, values, str(direction), code or "", key, attachments, errors)
 
 
 def next_references(session: Session, ctx: IntakeContext, plans: list[Plan]) -> list[str]:

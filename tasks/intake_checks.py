@@ -49,14 +49,15 @@ class IntakeContext:
 
 @dataclass
 class Plan:
-    """An application that passed every check, ready to be written."""
+    """A checked application: ready to be written when `errors` is empty."""
 
     record: IntakeRecord
     values: dict[str, object]
     direction: str
     unit_code: str
-    dedup_key: str
+    dedup_key: str | None
     attachments: list[CheckedAttachment] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
 
 
 def resolve_direction(config: CampaignConfig, raw: object) -> object:
@@ -178,6 +179,8 @@ def duplicate_problems(plans: list[Plan], filed: dict[str, str]) -> list[FieldEr
     errors, first_row = [], {}
     for plan in plans:
         rec = plan.record
+        if plan.dedup_key is None:
+            continue
         if plan.dedup_key in filed:
             errors.append(rec.error("project_name", f"该企业的同名项目已申报（申报编号 {filed[plan.dedup_key]}）",
                                     f"this enterprise already filed this project ({filed[plan.dedup_key]})"))

@@ -1,0 +1,159 @@
+"""Intake end to end on real files (JSON, YAML, xlsx) and real databases (SQLite, PostgreSQL)."""
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import yaml
+from openpyxl import Workbook, load_workbook
+from sqlmodel import select
+
+from core.clock import to_utc
+from core.db import session_scope
+from core.settings import get_settings
+from models import Application, Attachment, AuditLog, Campaign, Entry, Stage, Unit
+from tasks.audit import verify_chain
+from tasks.campaigns import campaign_config, get_campaign
+from tasks.intake import intake_file
+from tests.support import databases
+from tests.tasks.intake_factories import attach, counts, good_record, write_json, write_xlsx
+from tests.tasks.intake_rule_cases import BAD_CASES, JSON_ONLY, XLSX_ONLY, build_bad_file
+
+
+@pytest.fixture
+def mini(db):
+    """The mini campaign installed in a fresh database of each backend; returns its config."""
+    from tests.conftest import MINI_CAMPAIGN
+
+    slug = databases.install(MINI_CAMPAIGN)
+    with session_scope() as s:
+        return campaign_config(get_campaign(s, slug))
+
+
+def test_good_files_are_filed_with_rows_entries_attachments_and_audit(mini, tmp_path):
+    records = [attach(good_record("experience_centre", n=1), tmp_path, 1),
+               attach(good_record("platform", n=2, unit="CE01"), tmp_path, 2, ("附1", "附2", "附3"))]
+    result = intake_file(write_json(tmp_path / "a.json", records))
+    assert result.ok, result.errors
+    assert [a.unit_code for a in result.filed] == ["110100", "CE01"]
+    assert all(re.fullmatch(r"2031-(110100|CE01)-\d{6}", a.reference) for a in result.filed)
+    with session_scope() as s:
+        apps = {a.reference: a for a in s.exec(select(Application))}
+        centre = apps[result.filed[0].reference]
+        assert centre.area == Decimal("800") and centre.registered_capital == Decimal("1000.5")
+        assert centre.construction_start == date(2021, 1, 1) and centre.listed is False
+        assert centre.source.endswith("a.json:1")
+        entries = s.exec(select(Entry)).all()
+        assert {(e.unit_code, e.status, e.from_unit_code, e.direction) for e in entries} == {
+            ("110100", "received", None, "experience_centre"), ("CE01", "received", None, "platform")}
+        attachments = s.exec(select(Attachment).where(Attachment.application_id == centre.id)).all()
+        assert sorted(a.kind for a in attachments) == ["附1", "附3"]
+        audit = s.exec(select(AuditLog).where(AuditLog.action == "application.file")).all()
+        assert sorted(row.after["reference"] for row in audit) == sorted(apps)
+        assert verify_chain(s) == []
+    for a in attachments:
+        stored = get_settings().attachments_dir / a.sha256[:2] / a.sha256
+        assert stored.read_bytes() == (tmp_path / "att/1" / a.file_name).read_bytes()
+
+
+def test_xlsx_and_yaml_files_are_filed_and_references_continue_per_unit(mini, tmp_path):
+    xlsx = write_xlsx(tmp_path / "sheet.xlsx", mini, [attach(good_record(n=i), tmp_path, i) for i in (1, 2)])
+    first = intake_file(xlsx)
+    assert first.ok, first.errors
+    labelled = {"推荐单位代码": "110100", "方向": "信息消费体验中心"}
+    record = attach(good_record(n=3), tmp_path, 3)
+    labelled |= {"统一社会信用代码" if k == "uscc" else k: v for k, v in record.items() if k not in ("unit", "direction")}
+    (tmp_path / "one.yaml").write_text(yaml.safe_dump(_plain(labelled), allow_unicode=True), encoding="utf-8")
+    second = intake_file(tmp_path / "one.yaml")
+    assert second.ok, second.errors
+    numbers = [int(a.reference[-6:]) for a in first.filed + second.filed]
+    assert numbers == [1, 2, 3]
+
+
+def test_xlsx_columns_may_be_reordered(mini, tmp_path):
+    source = write_xlsx(tmp_path / "sheet.xlsx", mini, [attach(good_record(n=1), tmp_path, 1)])
+    ws = load_workbook(source)["申报信息"]
+    columns = list(zip(*ws.iter_rows(values_only=True), strict=True))[::-1]
+    out = Workbook()
+    for row in zip(*columns, strict=True):
+        out.active.append(list(row))
+    out.save(tmp_path / "reordered.xlsx")
+    result = intake_file(tmp_path / "reordered.xlsx", campaign_slug=mini.slug)
+    assert result.ok, result.errors
+    assert result.filed[0].enterprise == "测试1号信息技术有限公司（虚构）"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xlsx"])
+def test_every_rule_is_reported_at_once_and_nothing_is_written(mini, tmp_path, fmt):
+    before = counts()
+    path, rows = build_bad_file(tmp_path, mini, fmt)
+    result = intake_file(path)
+    assert not result.ok
+    assert counts() == before
+    assert not any(e.row == rows["good"] for e in result.errors), "the good record has no problem"
+    for name, fields, fragment in BAD_CASES + (JSON_ONLY if fmt == "json" else XLSX_ONLY):
+        found = [e for e in result.errors if e.row == rows[name]]
+        assert {e.field for e in found} == set(fields), (name, found)
+        assert any(fragment in e.zh for e in found), (name, found)
+        assert all(e.file == str(path) and e.en for e in found)
+
+
+def test_deadline_extension_and_closed_stage(mini, tmp_path):
+    with session_scope() as s:
+        unit = s.exec(select(Unit).where(Unit.code == "110100")).one()
+        campaign = s.exec(select(Campaign)).one()
+        campaign.clock = to_utc(unit.deadline) + timedelta(hours=1)
+        s.add(campaign)
+    late = intake_file(write_json(tmp_path / "late.json", [attach(good_record(n=1), tmp_path, 1)]))
+    assert [(e.field, "截止时间" in e.zh) for e in late.errors] == [("unit", True)]
+    _set_stage(extended_until=to_utc(unit.deadline) + timedelta(days=2))
+    assert intake_file(tmp_path / "late.json").ok
+    _set_stage(state="reviewing")
+    closed = intake_file(write_json(tmp_path / "closed.json", [attach(good_record(n=2), tmp_path, 2)]))
+    assert [(e.field, "停止受理" in e.zh) for e in closed.errors] == [("unit", True)]
+
+
+def _set_stage(**changes) -> None:
+    with session_scope() as s:
+        stage = s.exec(select(Stage).where(Stage.unit_code == "110100")).one()
+        for key, value in changes.items():
+            setattr(stage, key, value)
+        s.add(stage)
+
+
+def test_same_project_through_another_channel_is_refused(mini, tmp_path):
+    assert intake_file(write_json(tmp_path / "a.json", [attach(good_record(n=1), tmp_path, 1)])).ok
+    again = good_record(n=1, unit="CE01")
+    again["project_name"] = "测试1号 项目(虚构)"
+    before = counts()
+    result = intake_file(write_xlsx(tmp_path / "b.xlsx", mini, [attach(again, tmp_path, 1)]))
+    assert [(e.field, e.row) for e in result.errors] == [("project_name", 2)]
+    assert "已申报" in result.errors[0].zh and "2031-110100-000001" in result.errors[0].zh
+    assert counts() == before
+
+
+def test_campaign_must_be_known(mini, tmp_path):
+    path = write_json(tmp_path / "a.json", [attach(good_record(n=1, campaign="no-such"), tmp_path, 1)])
+    result = intake_file(path)
+    assert [e.field for e in result.errors] == ["campaign"]
+    assert "未知的申报活动" in result.errors[0].zh
+    assert not intake_file(path, campaign_slug=mini.slug).ok  # the file still names another campaign
+
+
+def test_unreadable_files_are_refused_not_crashed(mini, tmp_path):
+    cases = {
+        "bad.json": b'{"unit": ', "latin.json": "{\"unit\": \"\xe9\"}".encode("latin-1"),
+        "deep.json": b"[" * 100_000, "empty.json": b"[]", "text.xlsx": b"not a zip at all",
+        "notes.txt": b"hello", "list.yaml": b"- 1\n- [2]\n",
+    }
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        result = intake_file(tmp_path / name)
+        assert not result.ok and result.errors[0].file == str(tmp_path / name), name
+    assert counts()["Application"] == 0
+
+
+def _plain(values: dict) -> dict:
+    """YAML-safe values (Decimal as text, as a person would type them)."""
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
