@@ -37,14 +37,14 @@ def show_result(result) -> None:
     if not result.ok:
         err_console.print(f"[bold red]✗ {result.path}[/]：未受理，{len(result.errors)} 处问题，本文件未做任何更改 / "
                           f"refused, {len(result.errors)} problems, nothing from this file was filed",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)
         for error in result.errors:
-            err_console.print(f"  • {error}", markup=False, highlight=False)
+            err_console.print(f"  • {error}", markup=False, highlight=False, soft_wrap=True)
         return
     table = Table(title=f"✓ {result.path}：受理 {len(result.filed)} 件 / filed {len(result.filed)}")
-    for header in ("申报编号 / reference", "申报单位 / enterprise", "项目 / project", "受理单位 / unit",
-                   "方向 / direction"):
-        table.add_column(header)
+    table.add_column("申报编号 / reference", no_wrap=True, min_width=max(len(a.reference) for a in result.filed))
+    for header in ("申报单位 / enterprise", "项目 / project", "受理单位 / unit", "方向 / direction"):
+        table.add_column(header, overflow="fold")
     for app in result.filed:
         table.add_row(app.reference, app.enterprise, app.project, f"{app.unit_code} {app.unit_name}",
                       app.direction_name)
