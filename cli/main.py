@@ -4,8 +4,10 @@ import typer
 
 from cli import apply as apply_cli
 from cli import campaign
+from cli import dashboard as dashboard_cli
 from cli import outbox as outbox_cli
 from cli import scores as scores_cli
+from cli import status as status_cli
 
 app = typer.Typer(help="tuijian 推荐 — 示范项目逐级推荐 / the recommendation chain, run as Prefect flows",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -16,3 +18,5 @@ app.add_typer(outbox_cli.remind_app, name="remind")
 app.add_typer(scores_cli.app, name="scores")
 app.command("apply")(apply_cli.apply)
 app.add_typer(apply_cli.template_app, name="template")
+app.command("status")(status_cli.show)
+app.command("dashboard")(dashboard_cli.serve)

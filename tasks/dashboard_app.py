@@ -1,0 +1,101 @@
+"""The read-only web dashboard (FastAPI): the chain's overview, one page per unit, downloads.
+
+Routes:
+  /                              campaigns (straight to the only one)
+  /c/{slug}                      overview: state totals, timeline, late units, approvals, tree
+  /c/{slug}/u/{code}             one unit: stage, counts, entries, scores, documents, audit
+  /c/{slug}/documents/{id}       a generated file, looked up by Document id (never by path)
+  /static/...                    the dashboard's own CSS and JS (no CDN)
+"""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlmodel import select
+
+from core.db import session_scope
+from core.errors import NotFound
+from models import Campaign, Stage
+from tasks.campaigns import get_campaign
+from tasks.dashboard_views import STATIC, render, state_counts, timeline, tree_view
+from tasks.status import build_status
+from tasks.unit_detail import (
+    DOCUMENT_KIND_NAMES,
+    document_file,
+    unit_audit,
+    unit_documents,
+    unit_entries,
+    unit_names,
+)
+
+
+def create_app() -> FastAPI:
+    """Build the dashboard application (read-only; every page reads the database afresh)."""
+    app = FastAPI(title="tuijian 推荐进度看板", docs_url=None, redoc_url=None, openapi_url=None)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_api_route("/", campaigns, response_class=HTMLResponse)
+    app.add_api_route("/c/{slug}", overview, response_class=HTMLResponse)
+    app.add_api_route("/c/{slug}/u/{code}", unit_page, response_class=HTMLResponse)
+    app.add_api_route("/c/{slug}/documents/{document_id}", download)
+    app.add_exception_handler(NotFound, not_found)
+    return app
+
+
+def campaigns() -> Response:
+    """List the stored campaigns; go straight to the only one."""
+    with session_scope() as session:
+        rows = session.exec(select(Campaign).order_by(Campaign.year.desc(), Campaign.slug)).all()
+    if len(rows) == 1:
+        return RedirectResponse(f"/c/{rows[0].slug}", status_code=307)
+    return HTMLResponse(render("campaigns.html", campaigns=rows))
+
+
+def overview(slug: str) -> HTMLResponse:
+    """The whole chain at the campaign's clock."""
+    with session_scope() as session:
+        status = build_status(session, get_campaign(session, slug))
+    marks, now_at = timeline(status)
+    base = f"/c/{slug}"
+    return HTMLResponse(render("overview.html", status=status, marks=marks, now_at=now_at,
+                               counts=state_counts(status), base=base, late=status.late,
+                               awaiting=status.awaiting, tree=tree_view(status, status.roots, base)))
+
+
+def unit_page(slug: str, code: str) -> HTMLResponse:
+    """One unit: its stage, counts, entries with scores, documents and audit trail."""
+    with session_scope() as session:
+        campaign = get_campaign(session, slug)
+        status = build_status(session, campaign, subtree=code)
+        unit = status.units[code]
+        entries = unit_entries(session, campaign.id, code)
+        stage = session.get(Stage, unit.stage_id) if unit.stage_id else None
+        ancestors = unit.path.split("/")[:-1]
+        related = {e.from_unit_code for e in entries} | {e.origin_unit_code for e in entries}
+        names = unit_names(session, campaign.id, ancestors + sorted(c for c in related if c))
+        context = {
+            "status": status, "unit": unit, "stage": stage, "entries": entries,
+            "children": tree_view(status, unit.children, f"/c/{slug}"),
+            "ancestors": [(c, names.get(c, c)) for c in ancestors], "names": names,
+            "documents": unit_documents(session, unit.stage_id),
+            "audit": unit_audit(session, campaign.id, unit_code=code, stage_id=unit.stage_id,
+                                entry_ids=[e.id for e in entries]),
+            "base": f"/c/{slug}",
+        }
+    return HTMLResponse(render("unit.html", **context))
+
+
+def download(slug: str, document_id: int) -> FileResponse:
+    """Send a generated file recorded in Document, by id."""
+    with session_scope() as session:
+        doc, path = document_file(session, get_campaign(session, slug).id, document_id)
+    kind = DOCUMENT_KIND_NAMES.get(doc.kind, doc.kind)
+    name = f"{doc.unit_code}-{kind}{'-' + doc.direction if doc.direction else ''}{path.suffix}"
+    return FileResponse(path, filename=name)
+
+
+def not_found(_request: Request, exc: NotFound) -> HTMLResponse:
+    """Show a missing campaign, unit or document as a 404 page in Chinese and English."""
+    return HTMLResponse(render("not_found.html", zh=exc.zh, en=exc.en), status_code=404)
+
+
+app = create_app()
