@@ -1,0 +1,168 @@
+"""An SMTP sink for the demo: accept every message on 127.0.0.1 and keep it as a `.eml` file.
+
+Each accepted message is written once per recipient as `<nnnn>-<recipient>.eml` (numbers go
+on from the files already in the folder), atomically (a temporary file, then a rename), with
+a `Delivered-To` and `X-Envelope-From` header in front. `index.tsv` gets one line per file:
+number, file, received (UTC), envelope sender, recipient, subject, Message-ID. Nothing is
+relayed anywhere.
+"""
+
+import os
+import re
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+INDEX = "index.tsv"
+INDEX_COLUMNS = ("number", "file", "received_at", "mail_from", "recipient", "subject", "message_id")
+FILE_NAME = re.compile(r"^(\d{4,})-.+\.eml$")
+UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
+
+
+@dataclass(frozen=True)
+class SinkRecord:
+    """One line of the sink's index: one message as delivered to one recipient."""
+
+    number: int
+    file: str
+    received_at: str
+    mail_from: str
+    recipient: str
+    subject: str
+    message_id: str
+
+
+def safe_name(recipient: str, limit: int = 80) -> str:
+    """A file-name-safe form of an address (`_` for anything unusual, at most `limit` chars)."""
+    cleaned = UNSAFE.sub("_", recipient.strip()).strip("._") or "unknown"
+    return cleaned[:limit]
+
+
+def next_number(folder: Path) -> int:
+    """The number the next `.eml` in a folder gets: one more than the highest present."""
+    numbers = [int(m.group(1)) for p in folder.glob("*.eml") if (m := FILE_NAME.match(p.name))]
+    return max(numbers, default=0) + 1
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a file so readers see nothing or all of it (temporary file + rename)."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _cell(value: object) -> str:
+    return " ".join(str(value or "").split())
+
+
+def append_index(folder: Path, record: SinkRecord) -> None:
+    """Append one line to the index with a single O_APPEND write (whole lines only)."""
+    path = folder / INDEX
+    line = "\t".join(_cell(getattr(record, c)) for c in INDEX_COLUMNS) + "\n"
+    if not path.exists():
+        line = "\t".join(INDEX_COLUMNS) + "\n" + line
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+def read_index(folder: Path) -> list[SinkRecord]:
+    """Read the sink's index back, oldest first."""
+    path = Path(folder) / INDEX
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    rows = [dict(zip(INDEX_COLUMNS, line.split("\t"), strict=False)) for line in lines if line]
+    return [SinkRecord(**{**dict.fromkeys(INDEX_COLUMNS, ""), **row, "number": int(row["number"])}) for row in rows]
+
+
+class FolderHandler:
+    """aiosmtpd handler that stores each message per recipient in a folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        """Store the message for every recipient and accept it."""
+        self.store(envelope.mail_from or "", list(envelope.rcpt_tos), envelope.original_content or envelope.content)
+        return "250 Message accepted for delivery"
+
+    def store(self, mail_from: str, recipients: list[str], content: bytes) -> list[SinkRecord]:
+        """Write one `.eml` and one index line per recipient; return the index lines."""
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(content)
+        received = datetime.now(UTC).isoformat(timespec="seconds")
+        stored = []
+        with self._lock:
+            for recipient in recipients:
+                number = next_number(self.folder)
+                name = f"{number:04d}-{safe_name(recipient)}.eml"
+                prefix = f"Delivered-To: {recipient}\r\nX-Envelope-From: <{mail_from}>\r\n".encode()
+                atomic_write(self.folder / name, prefix + content)
+                record = SinkRecord(number, name, received, mail_from, recipient,
+                                    str(headers.get("Subject", "")), str(headers.get("Message-ID", "")))
+                append_index(self.folder, record)
+                stored.append(record)
+        return stored
+
+
+class MailSink:
+    """The sink server: `start()`, `stop()`, or use it as a context manager."""
+
+    def __init__(self, folder: Path, port: int, host: str = "127.0.0.1") -> None:
+        self.folder = Path(folder)
+        self.host = host
+        self.port = port
+        self.handler = FolderHandler(self.folder)
+        self._controller: Controller | None = None
+
+    def start(self) -> "MailSink":
+        """Create the folder and start listening (in a background thread)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._controller = Controller(self.handler, hostname=self.host, port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening; files already written stay."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def records(self) -> list[SinkRecord]:
+        """Everything received so far (from the index)."""
+        return read_index(self.folder)
+
+    def __enter__(self) -> "MailSink":
+        return self.start() if self._controller is None else self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def start_mailsink(folder: Path | None = None, port: int | None = None) -> MailSink:
+    """Start a sink on 127.0.0.1: by default at `<out>/mail` on the configured SMTP port."""
+    from core.settings import get_settings
+
+    settings = get_settings()
+    return MailSink(folder or settings.output_dir / "mail", port or settings.smtp_port).start()
+
+
+__all__ = ["FolderHandler", "MailSink", "SinkRecord", "atomic_write", "next_number", "read_index",
+           "safe_name", "start_mailsink"]
