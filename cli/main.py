@@ -3,7 +3,7 @@
 import typer
 
 from cli import apply as apply_cli
-from cli import campaign
+from cli import campaign, mailsink
 from cli import dashboard as dashboard_cli
 from cli import outbox as outbox_cli
 from cli import scores as scores_cli
@@ -20,3 +20,4 @@ app.command("apply")(apply_cli.apply)
 app.add_typer(apply_cli.template_app, name="template")
 app.command("status")(status_cli.show)
 app.command("dashboard")(dashboard_cli.serve)
+app.add_typer(mailsink.app, name="mailsink")
