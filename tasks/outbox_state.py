@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, select
 
-from core.clock import to_utc
 from models import Message
+from tasks.instant import as_utc
 
 LEASE = timedelta(minutes=5)
 BACKOFF_FIRST = timedelta(seconds=30)
@@ -28,7 +28,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _due(now: datetime):
-    return or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= to_utc(now))
+    return or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= as_utc(now))
 
 
 def due_ids(session: Session, now: datetime, *, limit: int | None = None,
@@ -49,7 +49,7 @@ def claim(session: Session, pk: int, now: datetime, lease: timedelta = LEASE) ->
         update(Message)
         .where(Message.id == pk, Message.status.in_(("pending", "sending")), _due(now))
         .values(status="sending", attempts=Message.attempts + 1,
-                next_attempt_at=to_utc(now) + lease)
+                next_attempt_at=as_utc(now) + lease)
     )
     if result.rowcount != 1:
         return None
@@ -67,7 +67,7 @@ def _mark(session: Session, pk: int, attempt: int, **values) -> bool:
 
 def mark_sent(session: Session, pk: int, attempt: int, now: datetime, response: str) -> bool:
     """Record the server's acceptance of a claimed row."""
-    return _mark(session, pk, attempt, status="sent", sent_at=to_utc(now), next_attempt_at=None,
+    return _mark(session, pk, attempt, status="sent", sent_at=as_utc(now), next_attempt_at=None,
                  smtp_response=response[:RESPONSE_MAX], last_error=None)
 
 
@@ -82,7 +82,7 @@ def mark_deferred(session: Session, pk: int, attempt: int, now: datetime, error:
                   response: str | None = None) -> bool:
     """Put a claimed row back to `pending`, to be tried again after the back-off."""
     return _mark(session, pk, attempt, status="pending", last_error=error,
-                 next_attempt_at=to_utc(now) + backoff(attempt),
+                 next_attempt_at=as_utc(now) + backoff(attempt),
                  smtp_response=None if response is None else response[:RESPONSE_MAX])
 
 

@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 import chinese_calendar
 import pendulum
 
-from core.clock import TZ, local, to_utc
+from core.clock import TZ, local
+from tasks.instant import as_utc
 
 SUBMITTED_STATES = ("forwarded", "closed")
 
@@ -49,7 +50,7 @@ def days_left(today: date, deadline_day: date, working_days: bool) -> int:
 def due_at(deadline: datetime, offset: int, working_days: bool, hour: int) -> datetime:
     """Return when the reminder `offset` days before a deadline falls due (aware UTC)."""
     day = step_back(local(deadline).date(), offset, working_days)
-    return to_utc(pendulum.datetime(day.year, day.month, day.day, hour, tz=TZ))
+    return as_utc(pendulum.datetime(day.year, day.month, day.day, hour, tz=TZ))
 
 
 def reminder_due(now: datetime, deadline: datetime, offsets: list[int], working_days: bool,
@@ -59,7 +60,7 @@ def reminder_due(now: datetime, deadline: datetime, offsets: list[int], working_
     Reminders that were missed (the flow did not run that day) are not sent late: only the
     nearest offset that has come counts, so a recipient never gets "7 days left" on day 3.
     """
-    now, deadline = to_utc(now), to_utc(deadline)
+    now, deadline = as_utc(now), as_utc(deadline)
     if now >= deadline:
         return None
     come = [k for k in offsets if k > 0 and due_at(deadline, k, working_days, hour) <= now]
@@ -75,4 +76,4 @@ def approval_overdue(awaiting_since: datetime | None, timeout_hours: int, now: d
     """Tell whether an approval has waited longer than the unit's timeout."""
     if awaiting_since is None:
         return False
-    return to_utc(awaiting_since) + timedelta(hours=timeout_hours) <= to_utc(now)
+    return as_utc(awaiting_since) + timedelta(hours=timeout_hours) <= as_utc(now)

@@ -14,11 +14,12 @@ from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from core.clock import campaign_now, local, parse_local, to_utc
+from core.clock import campaign_now, local, parse_local
 from core.db import session_scope
 from models import Application, Campaign, Entry, Message, Stage, Unit
 from tasks.audit import record
 from tasks.campaigns import campaign_config, get_campaign
+from tasks.instant import as_utc
 from tasks.mail_context import effective_deadline
 from tasks.messages import queue_escalation, queue_resubmit_reminder, queue_unit_reminder
 from tasks.reminder_rules import approval_overdue, days_left, has_submitted, reminder_due
@@ -37,7 +38,7 @@ class ReminderReport(BaseModel):
 
 def moment(campaign: Campaign, at: str | None) -> datetime:
     """Return the time to act at: `at` (Asia/Shanghai) if given, else the campaign clock."""
-    return parse_local(at) if at else campaign_now(campaign.clock)
+    return as_utc(parse_local(at) if at else campaign_now(campaign.clock))
 
 
 def open_stages(session: Session, campaign: Campaign, now: datetime) -> list[tuple[Stage, Unit, datetime]]:
@@ -47,7 +48,7 @@ def open_stages(session: Session, campaign: Campaign, now: datetime) -> list[tup
                         .where(Stage.campaign_id == campaign.id, Stage.state.in_(OPEN_STATES))
                         .order_by(Unit.code))
     found = [(stage, unit, effective_deadline(unit, stage)) for stage, unit in rows]
-    return [(s, u, d) for s, u, d in found if d > to_utc(now)]
+    return [(s, u, d) for s, u, d in found if d > as_utc(now)]
 
 
 def late_children(session: Session, stage: Stage) -> list[Stage]:
@@ -99,7 +100,7 @@ def escalate_overdue(session: Session, campaign: Campaign, now: datetime) -> lis
         timeout = config.unit(stage.unit_code).approval_timeout_hours
         if not approval_overdue(stage.awaiting_since, timeout, now):
             continue
-        stage.escalated_at = to_utc(now)
+        stage.escalated_at = as_utc(now)
         session.add(stage)
         queue_escalation(session, stage)
         record(session, actor="reminders", action="approval.escalate", obj=stage, at=now,

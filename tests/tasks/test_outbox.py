@@ -153,3 +153,18 @@ def test_postgres_and_sqlite_agree_on_due_rows(db):
         assert state.due_ids(s, later) == [first, second]
         assert state.status_counts(s) == {"pending": 2}
     databases.dispose(db)
+
+
+def test_outbox_show_previews_one_message_as_plain_text(sqlite_db):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    _queue(1)
+    with session_scope() as s:
+        pk = messages(s)[0].id
+    shown = CliRunner().invoke(app, ["outbox", "show", str(pk)])
+    assert shown.exit_code == 0, shown.output
+    assert "Subject: 测试邮件 0 / test 0" in shown.output and "正文 0" in shown.output
+    missing = CliRunner().invoke(app, ["outbox", "show", "999"])
+    assert missing.exit_code == 1 and "no message #999" in missing.output
