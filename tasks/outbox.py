@@ -111,7 +111,7 @@ async def _deliver(ids: list[int], report: DeliveryReport, lease: timedelta) -> 
         await smtp.close(client)
 
 
-async def _deliver_one(client, pk: int, lease: timedelta) -> smtp.Outcome | None:
+async def _deliver_one(client: smtp.aiosmtplib.SMTP, pk: int, lease: timedelta) -> smtp.Outcome | None:
     """Claim, send and mark one row; None when another deliverer holds it."""
     sender = get_settings().smtp_sender
     with session_scope() as session:

@@ -67,7 +67,7 @@ def test_units_and_applicants_are_reminded_on_the_right_working_days_once(db):
     }
     with session_scope() as s:
         [reminder] = messages(s, key=f"stage:{stage_of(s, slug, '110200').id}:reminder:c2-con:d1")
-        assert "距甲省截止还有1 个工作日" in reminder.subject
+        assert "距甲省截止还有1个工作日" in reminder.subject
         assert "2031-06-20 17:00" in reminder.body_text
 
 
