@@ -230,11 +230,16 @@ def kind_of(raw: object) -> str:
             dict: "an object", datetime: "a date-time", date: "a date"}.get(type(raw), type(raw).__name__)
 
 
+def printable(raw: object, limit: int = 50) -> str:
+    """Return a value as short text with unprintable characters shown as '?' (safe in a terminal)."""
+    text = raw if isinstance(raw, str) else str(raw) if isinstance(raw, int | float | bool) else type(raw).__name__
+    return "".join(ch if ch.isprintable() else "?" for ch in text[:limit]) + ("…" if len(text) > limit else "")
+
+
 def describe(raw: object) -> str:
     """Show a short, safe excerpt of a value for a message."""
     if isinstance(raw, str):
-        text = "".join(ch if ch.isprintable() else "?" for ch in raw[:20])
-        return f"“{text}{'…' if len(raw) > 20 else ''}”"
+        return f"“{printable(raw, 20)}”"
     if isinstance(raw, bool | int | float | Decimal | date):
         return f"“{str(raw)[:24]}”"
     return {list: "列表", dict: "对象"}.get(type(raw), type(raw).__name__)

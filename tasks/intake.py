@@ -22,6 +22,7 @@ from models import Application, Attachment, Campaign, Entry, Stage, Unit
 from tasks.attachments import store_file
 from tasks.audit import record as audit
 from tasks.campaigns import campaign_config, get_campaign
+from tasks.form_values import printable
 from tasks.intake_checks import (
     IntakeContext,
     Plan,
@@ -126,13 +127,13 @@ def _find_campaign(session: Session, records: list[IntakeRecord], slug: str | No
         return None, [FieldError("campaign", "未指明申报活动，请在文件中填写 campaign 或使用 --campaign",
                                  "no campaign named: give `campaign` in the file or --campaign",
                                  file=records[0].file)]
-    errors = [r.error("campaign", "与本次申报活动不一致", f"differs from the campaign {str(wanted)[:100]}")
+    errors = [r.error("campaign", "与本次申报活动不一致", f"differs from the campaign {printable(wanted, 100)}")
               for r in named if r.campaign != wanted]
     campaign = None
     if isinstance(wanted, str) and SLUG.match(wanted):
         campaign = session.exec(select(Campaign).where(Campaign.slug == wanted)).first()
     if campaign is None:
-        errors.append(FieldError("campaign", f"未知的申报活动 {str(wanted)[:100]}", "unknown campaign",
+        errors.append(FieldError("campaign", f"未知的申报活动 {printable(wanted, 100)}", "unknown campaign",
                                  file=records[0].file))
     return campaign, errors
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from core.errors import FieldError, ValidationFailed
+from tasks.form_values import printable
 from tasks.intake_records import IntakeRecord, put, record_from_mapping, resolve_key
 from tasks.intake_sheet import DATA_SHEET, KEYWORD
 
@@ -60,7 +61,7 @@ def _parse_text(path: Path, suffix: str) -> object:
     except RecursionError:
         raise refuse(path, "文件嵌套层数过深", "the file is nested too deeply") from None
     except (ValueError, yaml.YAMLError) as exc:
-        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        detail = printable(str(exc).splitlines()[0], 200) if str(exc) else type(exc).__name__
         raise refuse(path, f"文件格式错误：{detail}", f"malformed file: {detail}") from None
 
 
@@ -153,7 +154,7 @@ def _header_problems(headers: list, file: str) -> list[FieldError]:
     out = []
     for col, header in enumerate(headers, start=1):
         if _filled(header) and resolve_key(header if isinstance(header, str) else str(header)) is None:
-            shown = str(header)[:40]
+            shown = printable(header, 40)
             out.append(FieldError(f"(column {col})", f"未知列名“{shown}”", "unknown column header", file=file, row=1))
     return out
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core.errors import FieldError
 from models.forms import ATTACHMENT_KINDS, FIELDS
-from tasks.form_values import describe
+from tasks.form_values import describe, printable
 
 META_NAMES = {
     "campaign": ("campaign", "活动", "活动代码"),
@@ -100,8 +100,7 @@ def put(record: IntakeRecord, name: object, value: object) -> None:
     """Store one key/value (or column/cell) in a record, noting unknown or repeated keys."""
     key = resolve_key(name)
     if key is None:
-        shown = describe(name) if isinstance(name, str) else describe(str(name))
-        record.problems.append(record.error(str(name)[:50], f"未知栏目 {shown}", "unknown field"))
+        record.problems.append(record.error(printable(name), f"未知栏目 “{printable(name, 20)}”", "unknown field"))
     elif key.startswith("附"):
         add_attachment_paths(record, key, value)
     elif key == "@attachments":

@@ -17,7 +17,7 @@ from core.campaign import CampaignConfig, Direction
 from core.errors import FieldError
 from models import Application
 from models.forms import BY_KEY, FIELDS, FormField, form_fields
-from tasks.form_values import BadValue, coerce, describe
+from tasks.form_values import BadValue, coerce, describe, printable
 
 __all__ = [
     "application_values", "dedup_key", "normalise_project_name", "parse_application",
@@ -76,8 +76,7 @@ def _coerce_all(values: Mapping, fields: Mapping[str, FormField]) -> tuple[dict,
 def _foreign_field(key: object, raw: object) -> list[FieldError]:
     """A key outside this form: unknown, or belonging to the other direction's form."""
     if key not in BY_KEY:
-        name = describe(key) if isinstance(key, str) else describe(str(key))
-        return [FieldError(str(key)[:50], f"申报书中没有栏目 {name}", "the form has no such field")]
+        return [FieldError(printable(key), f"申报书中没有栏目 “{printable(key, 20)}”", "the form has no such field")]
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return []
     label = BY_KEY[key].label
