@@ -9,6 +9,7 @@ relayed anywhere.
 
 import os
 import re
+import socket
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+
+from core.errors import Conflict
 
 INDEX = "index.tsv"
 INDEX_COLUMNS = ("number", "file", "received_at", "mail_from", "recipient", "subject", "message_id")
@@ -122,6 +125,17 @@ class FolderHandler:
         return stored
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Raise Conflict at once if something listens on host:port (aiosmtpd would wait, then fail)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise Conflict(f"端口 {host}:{port} 已被占用", f"port {host}:{port} is already in use",
+                           error=str(exc)) from exc
+
+
 class MailSink:
     """The sink server: `start()`, `stop()`, or use it as a context manager."""
 
@@ -133,8 +147,9 @@ class MailSink:
         self._controller: Controller | None = None
 
     def start(self) -> "MailSink":
-        """Create the folder and start listening (in a background thread)."""
+        """Create the folder and start listening (in a background thread); refuse a busy port."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        ensure_port_free(self.host, self.port)
         self._controller = Controller(self.handler, hostname=self.host, port=self.port)
         self._controller.start()
         return self
