@@ -102,7 +102,9 @@ def read_xlsx(path: Path) -> list[IntakeRecord]:
         raise refuse(path, "无法打开 xlsx 文件", "cannot open the xlsx file") from None
     try:
         ws = wb[DATA_SHEET] if DATA_SHEET in wb.sheetnames else wb.worksheets[0]
-        rows = list(ws.iter_rows(min_row=1, max_row=MAX_RECORDS + 2, max_col=MAX_COLUMNS, values_only=True))
+        header = next(ws.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+        width = max((i for i, v in enumerate(header, start=1) if _filled(v)), default=1)
+        rows = [header[:width], *ws.iter_rows(min_row=2, max_row=MAX_RECORDS + 2, max_col=width, values_only=True)]
         campaign = _campaign_of(wb.properties.keywords)
     except Exception:  # noqa: BLE001 - same: a damaged sheet may fail while being read
         raise refuse(path, "xlsx 文件内容已损坏", "the xlsx content is damaged") from None

@@ -49,7 +49,8 @@ def write_intake_sheet(config: CampaignConfig, path: Path, rows: Iterable[Mappin
     count = 0
     for count, record in enumerate(rows, start=1):
         _write_row(ws, count + 1, record, config)
-    _format_empty_rows(ws, first=count + 2)
+    if count == 0:
+        _format_empty_rows(ws)
     write_guide(wb.create_sheet("填写说明"), config)
     wb.properties.title = f"{config.name} 申报信息表"
     wb.properties.keywords = f"{KEYWORD};campaign={config.slug}"
@@ -117,12 +118,12 @@ def _list_validation(ws: Worksheet, col: str, formula: str, message: str) -> Non
     ws.add_data_validation(dv)
 
 
-def _format_empty_rows(ws: Worksheet, *, first: int) -> None:
-    """Give empty rows text format where Excel would mangle digits, date format for dates."""
+def _format_empty_rows(ws: Worksheet) -> None:
+    """Give the template's rows text format where Excel would mangle digits, date format for dates."""
     for col, header in enumerate(sheet_headers(), start=1):
         fmt = _number_format(header)
         if fmt:
-            for row in range(first, max(first, FORMATTED_ROWS + 1)):
+            for row in range(2, FORMATTED_ROWS + 2):
                 ws.cell(row=row, column=col).number_format = fmt
 
 
