@@ -58,3 +58,35 @@ def set_clock(session: Session, slug: str, when: datetime | None) -> None:
     campaign = get_campaign(session, slug)
     campaign.clock = None if when is None else to_utc(when)
     session.add(campaign)
+
+
+def level_rows(slug: str) -> list[tuple]:
+    """Per level: units, received, eligible, recommended, and experience-centre quota use."""
+    from collections import defaultdict
+
+    from core.campaign import LEVEL_NAMES
+    from core.db import session_scope
+    from models import Entry
+    from tasks.campaigns import campaign_config
+    from tasks.quotas import quota_for
+
+    with session_scope() as session:
+        campaign = get_campaign(session, slug)
+        config = campaign_config(campaign)
+        units = {u.code: u for u in session.exec(select(Unit).where(Unit.campaign_id == campaign.id))}
+        entries = session.exec(select(Entry).where(Entry.campaign_id == campaign.id)).all()
+    stats = defaultdict(lambda: {"units": set(), "received": 0, "eligible": 0, "selected": 0, "used": 0})
+    for e in entries:
+        s = stats[units[e.unit_code].level]
+        s["units"].add(e.unit_code)
+        s["received"] += 1
+        s["eligible"] += e.status in ("eligible", "selected", "not_selected")
+        s["selected"] += e.status == "selected"
+        s["used"] += e.status == "selected" and e.quota_kind == "base" and e.direction == "experience_centre"
+    rows = []
+    for level, s in sorted(stats.items(), key=lambda kv: min(units[c].depth for c in kv[1]["units"]), reverse=True):
+        caps = [quota_for(config, c, "experience_centre").base for c in s["units"]]
+        cap = "不限" if any(c is None for c in caps) else str(sum(caps))
+        rows.append((LEVEL_NAMES.get(level, level), len(s["units"]), s["received"], s["eligible"],
+                     s["selected"], f"体验中心 {s['used']}/{cap}"))
+    return rows

@@ -1,0 +1,121 @@
+"""`tuijian demo`: the whole 2023 campaign on the embedded default, start to finish."""
+
+import asyncio
+import os
+import shutil
+import time
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from cli.common import console, friendly
+
+CAMPAIGN = Path(__file__).resolve().parent.parent / "campaigns" / "2023-xinxi-xiaofei"
+SLUG = "2023-xinxi-xiaofei"
+
+
+@friendly
+def demo(keep: bool = typer.Option(False, "--keep", help="keep var/ and out/ from the last run"),
+         applications: int = typer.Option(120, help="how many synthetic applications to file"),
+         seed: int = typer.Option(2023, help="random seed of the synthetic data")) -> None:
+    """Run the whole 2023 campaign: intake, every stage, approvals, documents and mail."""
+    from core.settings import get_settings
+
+    settings = get_settings()
+    if not keep:
+        for folder in (settings.var_dir, settings.output_dir):
+            shutil.rmtree(folder, ignore_errors=True)
+    started = time.monotonic()
+    sink, server = _start_services(settings)
+    try:
+        _load_and_file(settings, applications, seed)
+        actors_log = asyncio.run(_run_chain(settings))
+        for line in actors_log:
+            console.print(f"  [yellow]•[/] {line}")
+        asyncio.run(_deliver())
+        _report(settings, server.ui_url, time.monotonic() - started)
+    finally:
+        sink.stop()
+        console.print(f"Prefect 服务器仍在运行，可查看流程、审批表单与看板产物 / the Prefect server keeps running: "
+                      f"[bold]{server.ui_url}[/] (stop: kill {server.process.pid})")
+
+
+def _start_services(settings):
+    from core.mailsink import start_mailsink
+    from core.prefect_server import start_server
+
+    console.rule("启动服务 / starting services")
+    sink = start_mailsink(settings.output_dir / "mail")
+    server = start_server(settings.var_dir / "prefect")
+    os.environ["PREFECT_API_URL"] = server.api_url
+    os.environ["TUIJIAN_PREFECT_UI_URL"] = server.ui_url
+    settings.prefect_ui_url = server.ui_url
+    console.print(f"SMTP 收件箱 / mail sink: 127.0.0.1:{sink.port} → {sink.folder}")
+    console.print(f"Prefect UI: [bold]{server.ui_url}[/]")
+    return sink, server
+
+
+def _load_and_file(settings, count: int, seed: int) -> None:
+    from core.clock import parse_local
+    from core.db import init_db, session_scope
+    from tasks.campaigns import campaign_config, load_and_install
+    from tasks.chain import set_clock
+    from tasks.intake import intake_file
+    from tasks.synthetic import generate_applications
+    from tasks.synthetic_files import write_intake_files
+
+    console.rule("载入活动并受理申报 / loading the campaign and filing applications")
+    init_db()
+    with session_scope() as session:
+        campaign = load_and_install(session, CAMPAIGN)
+        set_clock(session, SLUG, parse_local("2023-08-10 09:00"))
+        config = campaign_config(campaign)
+    records = generate_applications(config, count=count, seed=seed)
+    paths = write_intake_files(records, settings.output_dir / "intake", config=config)
+    filed = refused = 0
+    for path in paths:
+        result = intake_file(path, campaign_slug=SLUG)
+        if result.ok:
+            filed += len(result.filed)
+        else:
+            refused += 1
+            first = result.errors[0]
+            console.print(f"  [red]✗[/] {path.name}: {first}", highlight=False)
+    console.print(f"已受理 / filed: [green]{filed}[/] 份申报；被退回的文件 / refused files: [red]{refused}[/]")
+
+
+async def _run_chain(settings) -> list[str]:
+    from flows.campaign import campaign
+    from tasks.simulate import Actors
+
+    console.rule("逐级推荐 / running the chain")
+    actors = Actors(SLUG, settings.output_dir / "mail", greedy_unit="4401")
+    flow_task = asyncio.create_task(campaign(SLUG, advance_clock=True, poll_seconds=0.5, max_parallel=8))
+    while not flow_task.done():
+        await actors.act_once()
+        await asyncio.sleep(0.5)
+    result = flow_task.result()
+    if result.get("failed"):
+        console.print(f"[red]失败的环节 / failed stages:[/] {result['failed']}")
+    return actors.log
+
+
+async def _deliver() -> None:
+    from tasks.outbox import deliver_pending
+
+    await deliver_pending()
+
+
+def _report(settings, ui_url: str, seconds: float) -> None:
+    from tasks.chain import level_rows
+
+    console.rule("结果 / results")
+    table = Table("层级 level", "单位数 units", "收到 received", "合格 eligible", "推荐 recommended", "名额使用 quota used")
+    for row in level_rows(SLUG):
+        table.add_row(*[str(v) for v in row])
+    console.print(table)
+    out = settings.output_dir
+    console.print(f"汇总表、推荐函、manifest 与邮件 / documents, manifest and mail: [bold]{out}[/]")
+    console.print(f"  manifest: {out / SLUG / 'manifest.json'}\n  mail: {out / 'mail'}")
+    console.print(f"用时 / took {seconds:.0f} s")

@@ -1,0 +1,104 @@
+"""Simulated officials and experts for the demo and benchmarks.
+
+They act exactly as people would: experts submit the ScoresInput form of a waiting stage
+run, officials read their one-time code from the e-mail they received (an .eml in the
+mail sink's folder) and submit the approval form, both through Prefect's API.
+"""
+
+import email
+import email.policy
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import select
+
+from core.db import session_scope
+from tasks.score_stage import assignment_of, missing_scores, scorable_entries
+from tasks.stages import load_stage
+from tasks.waiting import WaitingRun, resume, waiting_stage_runs
+
+CODE = re.compile(r"--code ([A-Z2-9]{10})")
+
+
+@dataclass
+class Actors:
+    slug: str
+    mail_dir: Path
+    seed: int = 2023
+    greedy_unit: str | None = None  # this unit's official first tries an over-quota list
+    log: list[str] = field(default_factory=list)
+    _tried: set[str] = field(default_factory=set)
+    _answered: set[tuple[str, str]] = field(default_factory=set)
+
+    async def act_once(self) -> int:
+        """Answer every run that waits now; return how many inputs were sent."""
+        sent = 0
+        for run in await waiting_stage_runs(self.slug):
+            if (run.flow_run_id, run.key) in self._answered:
+                continue
+            value = self._scores(run) if run.kind == "scores" else self._approval(run)
+            if value is None:
+                continue
+            accepted, reason = await resume(run.flow_run_id, value)
+            self._answered.add((run.flow_run_id, run.key))
+            sent += accepted
+            if not accepted:
+                self.log.append(f"{run.unit}: 输入被服务器拒绝 / input rejected by the server: {reason}")
+        return sent
+
+    def _scores(self, run: WaitingRun) -> dict | None:
+        with session_scope() as session:
+            ctx = load_stage(session, self.slug, run.unit)
+            missing = missing_scores(session, ctx.stage.id)
+            if not missing:
+                return None
+            expert = missing[0][1]
+            refs = {e.id: a.reference for e, a in scorable_entries(session, ctx.stage)}
+            todo = [eid for eid, ex in missing if ex == expert]
+            rng = random.Random(f"{self.seed}-{run.unit}-{expert}")
+            rows = [{"reference": refs[eid], "conflict": False, "note": "",
+                     **{c.key: rng.randint(55, 98) for c in ctx.config.rubric.criteria}} for eid in todo]
+        return {"expert": expert, "rows": rows, "sheets_imported": False}
+
+    def _approval(self, run: WaitingRun) -> dict | None:
+        with session_scope() as session:
+            ctx = load_stage(session, self.slug, run.unit)
+            official = ctx.spec.officials[0]
+            eligible = [a.reference for e, a in scorable_entries(session, ctx.stage)]
+            over = len(eligible) > len(ctx.stage.proposal or [])
+        code = latest_code(self.mail_dir, official.email, run.unit)
+        if code is None:
+            return None
+        if over and not self._tried and run.unit.startswith(self.greedy_unit or "~"):
+            self._tried.add(run.unit)
+            self.log.append(f"{run.unit}: 审批人先提交超额名单 / the official first submits an over-quota list")
+            return {"official": official.id, "code": code, "decision": "edit", "reason": "全部推荐", "selection": eligible}
+        return {"official": official.id, "code": code, "decision": "approve", "reason": ""}
+
+
+def latest_code(mail_dir: Path, address: str, unit: str) -> str | None:
+    """The newest one-time code mailed to an official for a unit (read from the .eml files)."""
+    best = None
+    for path in sorted(mail_dir.glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if address not in str(msg["To"]):
+            continue
+        body = msg.get_body(preferencelist=("plain",))
+        text = body.get_content() if body else ""
+        if f"tuijian approve {unit} " in text and (m := CODE.search(text)):
+            best = m.group(1)
+    return best
+
+
+def waiting_summary(slug: str) -> list[str]:
+    """Units still waiting for a person (for progress display)."""
+    from models import Stage
+
+    with session_scope() as session:
+        rows = session.exec(select(Stage.unit_code, Stage.state).where(Stage.state.in_(("scoring", "awaiting_approval"))))
+        return [f"{u}:{s}" for u, s in rows]
+
+
+__all__ = ["Actors", "assignment_of", "latest_code", "waiting_summary"]
