@@ -90,7 +90,7 @@ async def _run_chain(settings) -> list[str]:
     from tasks.simulate import Actors
 
     console.rule("逐级推荐 / running the chain")
-    actors = Actors(SLUG, settings.output_dir / "mail", greedy_unit="4401")
+    actors = Actors(SLUG, settings.output_dir / "mail", greedy_unit="")
     flow_task = asyncio.create_task(campaign(SLUG, advance_clock=True, poll_seconds=0.5, max_parallel=8))
     while not flow_task.done():
         await actors.act_once()
