@@ -12,16 +12,17 @@ template_app = typer.Typer(help="模板 / blank templates", no_args_is_help=True
 
 @friendly
 def apply(
-    files: list[Path] = typer.Argument(..., help="intake files: .json, .yaml or .xlsx"),
+    files: list[Path] = typer.Argument(..., help="intake files (.json, .yaml, .xlsx) or folders of them"),
     campaign: str | None = typer.Option(None, "--campaign", "-c", help="campaign slug (if the files name none)"),
 ) -> None:
     """File applications from intake files; each file is all-or-nothing."""
     from tasks.intake import intake_file
+    from tasks.intake_read import intake_paths
 
     ready_db()
     console.print("每个文件单独受理：文件中任何一处有误，该文件的申报一件也不受理 / "
                   "each file is all-or-nothing: one problem and nothing from that file is filed")
-    results = [intake_file(path, campaign_slug=campaign) for path in files]
+    results = [intake_file(path, campaign_slug=campaign) for path in intake_paths(files)]
     for result in results:
         show_result(result)
     refused = [r for r in results if not r.ok]

@@ -27,6 +27,17 @@ MAX_COLUMNS = 200
 SUFFIXES = (".json", ".yaml", ".yml", ".xlsx")
 
 
+def intake_paths(paths: list[Path]) -> list[Path]:
+    """Expand folders into the intake files directly inside them, in name order."""
+    out = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+        else:
+            out.append(path)
+    return out
+
+
 def refuse(path: Path, zh: str, en: str) -> ValidationFailed:
     """Return the error for a file that cannot be taken at all."""
     return ValidationFailed([FieldError("(file)", zh, en, file=str(path))],

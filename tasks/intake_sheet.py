@@ -44,6 +44,7 @@ def write_intake_sheet(config: CampaignConfig, path: Path, rows: Iterable[Mappin
     ws = wb.active
     ws.title = DATA_SHEET
     _write_header(ws)
+    write_guide(wb.create_sheet("填写说明"), config)
     _write_lists(wb, config)
     _add_validations(ws, config)
     count = 0
@@ -51,7 +52,6 @@ def write_intake_sheet(config: CampaignConfig, path: Path, rows: Iterable[Mappin
         _write_row(ws, count + 1, record, config)
     if count == 0:
         _format_empty_rows(ws)
-    write_guide(wb.create_sheet("填写说明"), config)
     wb.properties.title = f"{config.name} 申报信息表"
     wb.properties.keywords = f"{KEYWORD};campaign={config.slug}"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,12 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from cli.main import app
+from core.campaign import load_campaign
 from models.forms import FIELDS, OWNERSHIP
 from tasks.intake import intake_file
 from tasks.intake_sheet import sheet_headers
+from tasks.synthetic import generate_applications, write_intake_files
+from tests.conftest import MINI_CAMPAIGN
 from tests.tasks.intake_factories import attach, counts, good_record, write_json
 
 runner = CliRunner()
@@ -40,6 +43,7 @@ def test_template_intake_writes_the_sheet_with_dropdowns_and_guide(mini_campaign
     result = runner.invoke(app, ["template", "intake", "--campaign", "mini-test", "-o", str(out)])
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
+    assert wb.sheetnames == ["申报信息", "填写说明", "_lists"] and wb["_lists"].sheet_state == "hidden"
     ws = wb["申报信息"]
     assert [c.value for c in ws[1]] == sheet_headers()
     assert ws.freeze_panes == "A2" and ws["A1"].font.bold
@@ -82,3 +86,13 @@ def test_a_ten_megabyte_string_is_refused(mini_campaign, tmp_path):
     [error] = intake_file(path).errors
     assert (error.field, "过长" in error.zh) == ("profile", True)
     assert counts()["Application"] == 0
+
+
+def test_apply_takes_a_folder_of_synthetic_files_in_name_order(mini_campaign, tmp_path):
+    config = load_campaign(MINI_CAMPAIGN)
+    records = generate_applications(config, count=30, seed=5, invalid_ratio=0.2)
+    write_intake_files(records, tmp_path / "in", config=config)
+    result = runner.invoke(app, ["apply", str(tmp_path / "in")])
+    assert result.exit_code == 1
+    assert counts()["Application"] == sum("_flaw" not in r for r in records) == 24
+    assert result.stderr.count("nothing from this file was filed") == 6

@@ -1,5 +1,7 @@
 """The form rules as plain functions: coercion per kind, required fields, limits, hard rules."""
 
+import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -9,6 +11,7 @@ from core.campaign import load_campaign
 from models import Application
 from models.forms import BY_KEY
 from tasks.form_values import BadValue, coerce
+from tasks.intake_records import record_from_mapping
 from tasks.validation import (
     application_values,
     dedup_key,
@@ -17,7 +20,7 @@ from tasks.validation import (
     text_length,
     validate_application,
 )
-from tests.conftest import CAMPAIGN_2023, MINI_CAMPAIGN
+from tests.conftest import CAMPAIGN_2023, MINI_CAMPAIGN, ROOT
 from tests.tasks.intake_factories import good_record
 
 MINI = load_campaign(MINI_CAMPAIGN)
@@ -141,3 +144,13 @@ def test_duplicate_keys_ignore_spacing_punctuation_and_width():
 def test_region_is_the_registration_division_code():
     assert registered_in("91420102MA4K000000", "4201")
     assert not registered_in("91440106MA4K000000", "4201")
+
+
+def test_the_example_in_docs_intake_is_a_valid_2023_application():
+    text = (ROOT / "docs" / "intake.md").read_text(encoding="utf-8")
+    example = json.loads(re.search(r"```json\n(.*?)```", text, re.S)[1])
+    record = record_from_mapping(example, file=None, row=1, base_dir=ROOT)
+    assert record.problems == [] and record.unit == "420102"
+    config = load_campaign(CAMPAIGN_2023)
+    assert validate_application(record.values, config=config, direction=record.direction) == []
+    assert registered_in(record.values["uscc"], config.unit("420102").region)
