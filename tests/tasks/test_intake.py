@@ -157,3 +157,28 @@ def test_unreadable_files_are_refused_not_crashed(mini, tmp_path):
 def _plain(values: dict) -> dict:
     """YAML-safe values (Decimal as text, as a person would type them)."""
     return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+
+
+@pytest.mark.postgres
+def test_concurrent_intakes_keep_references_unique_and_refuse_the_duplicate(postgres_db, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from tests.conftest import MINI_CAMPAIGN
+
+    databases.install(MINI_CAMPAIGN)
+    files = [write_json(tmp_path / f"{n}.json", [attach(good_record(n=n), tmp_path, n)]) for n in (1, 2)]
+    files.append(write_json(tmp_path / "again.json", [attach(good_record(n=1), tmp_path, 1)]))
+    barrier = Barrier(len(files))
+
+    def run(path):
+        barrier.wait()
+        return intake_file(path)
+
+    with ThreadPoolExecutor(len(files)) as pool:
+        results = list(pool.map(run, files))
+    filed = sorted(a.reference for r in results for a in r.filed)
+    assert filed == ["2031-110100-000001", "2031-110100-000002"]
+    refused = [r for r in results if not r.ok]
+    assert len(refused) == 1 and [e.field for e in refused[0].errors] == ["project_name"]
+    assert counts()["Application"] == 2
