@@ -39,3 +39,12 @@ check-documents: $(STAMP)
 
 clean:
 	rm -rf var out
+
+# The dashboard in real headless Chromium (Debian's chromium + Playwright for Python, no browser
+# download); saves docs/dashboard.png.
+.PHONY: browser-test
+browser-test: $(STAMP)
+	command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium fonts-noto-cjk)
+	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || (apt-get update && apt-get install -y fonts-noto-cjk)
+	$(BIN)/python -m pip install --quiet -e '.[browser]'
+	$(BIN)/python -m pytest tests/browser -q $(ARGS)

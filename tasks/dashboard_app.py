@@ -8,7 +8,9 @@ Routes:
   /static/...                    the dashboard's own CSS and JS (no CDN)
 """
 
-from fastapi import FastAPI, Request
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import select
@@ -17,7 +19,14 @@ from core.db import session_scope
 from core.errors import NotFound
 from models import Campaign, Stage
 from tasks.campaigns import get_campaign
-from tasks.dashboard_views import STATIC, render, state_counts, timeline, tree_view
+from tasks.dashboard_views import (
+    REFRESH_SECONDS,
+    STATIC,
+    render,
+    state_counts,
+    timeline,
+    tree_view,
+)
 from tasks.status import build_status
 from tasks.unit_detail import (
     DOCUMENT_KIND_NAMES,
@@ -50,7 +59,10 @@ def campaigns() -> Response:
     return HTMLResponse(render("campaigns.html", campaigns=rows))
 
 
-def overview(slug: str) -> HTMLResponse:
+Refresh = Annotated[int, Query(ge=1, le=3600, description="自动刷新秒数 / seconds between refreshes")]
+
+
+def overview(slug: str, refresh: Refresh = REFRESH_SECONDS) -> HTMLResponse:
     """The whole chain at the campaign's clock."""
     with session_scope() as session:
         status = build_status(session, get_campaign(session, slug))
@@ -58,10 +70,11 @@ def overview(slug: str) -> HTMLResponse:
     base = f"/c/{slug}"
     return HTMLResponse(render("overview.html", status=status, marks=marks, now_at=now_at,
                                counts=state_counts(status), base=base, late=status.late,
-                               awaiting=status.awaiting, tree=tree_view(status, status.roots, base)))
+                               awaiting=status.awaiting, tree=tree_view(status, status.roots, base),
+                               REFRESH=refresh))
 
 
-def unit_page(slug: str, code: str) -> HTMLResponse:
+def unit_page(slug: str, code: str, refresh: Refresh = REFRESH_SECONDS) -> HTMLResponse:
     """One unit: its stage, counts, entries with scores, documents and audit trail."""
     with session_scope() as session:
         campaign = get_campaign(session, slug)
@@ -79,7 +92,7 @@ def unit_page(slug: str, code: str) -> HTMLResponse:
             "documents": unit_documents(session, unit.stage_id),
             "audit": unit_audit(session, campaign.id, unit_code=code, stage_id=unit.stage_id,
                                 entry_ids=[e.id for e in entries]),
-            "base": f"/c/{slug}",
+            "base": f"/c/{slug}", "REFRESH": refresh,
         }
     return HTMLResponse(render("unit.html", **context))
 
