@@ -70,13 +70,27 @@ def sink(tmp_path) -> MailSink:
 @pytest.fixture
 def worker(server, backend, sink, tmp_path) -> Worker:
     """The work pool, the stage deployment (`prefect deploy`) and a process worker for it."""
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-client"), "TUIJIAN_HOME": str(ROOT),
-           "TUIJIAN_DATABASE_URL": backend[0], "TUIJIAN_OUT_DIR": str(tmp_path / "out"),
-           "TUIJIAN_SMTP_HOST": sink.host, "TUIJIAN_SMTP_PORT": str(sink.port), "TUIJIAN_SMTP_SECURITY": "none"}
-    create_work_pool(server.api_url, env=env)
-    deploy(server.api_url, ["stage"], env=env)
+    deploying = without_home(tmp_path)
+    create_work_pool(server.api_url, env=deploying)
+    deploy(server.api_url, ["stage"], env=deploying)
+    env = deploying | {"TUIJIAN_HOME": str(ROOT), "TUIJIAN_DATABASE_URL": backend[0],
+                       "TUIJIAN_OUT_DIR": str(tmp_path / "out"), "TUIJIAN_SMTP_HOST": sink.host,
+                       "TUIJIAN_SMTP_PORT": str(sink.port), "TUIJIAN_SMTP_SECURITY": "none"}
     with start_worker(server.api_url, tmp_path / "worker.log", env=env, query_seconds=1) as running:
         yield running
+
+
+@pytest.fixture
+def bare_server(tmp_path) -> PrefectServer:
+    """A server on its own SQLite database, for what needs no app database."""
+    with start_server(tmp_path / "prefect-server") as running:
+        with temporary_settings({PREFECT_API_URL: running.api_url}):
+            yield running
+
+
+def without_home(tmp_path: Path) -> dict[str, str]:
+    """The deploying shell: no TUIJIAN_HOME, so the pull step keeps `{{ $TUIJIAN_HOME }}` for the worker."""
+    return {k: v for k, v in os.environ.items() if k != "TUIJIAN_HOME"} | {"PREFECT_HOME": str(tmp_path / "pc")}
 
 
 def file_two_centres() -> list[str]:
@@ -174,3 +188,21 @@ def test_stage_deployment_suspends_resumes_and_forwards_through_a_worker(server,
     assert [(e.source_entry_id, e.from_unit_code) for e in up] == [(selected[0].id, "110200")]
     mailed = {r.recipient for r in sink.records()}
     assert {"c2-off@example.org", "p-con@example.org"} <= mailed  # approval request, then the letter upward
+
+
+def test_prefect_deploy_all_registers_every_deployment_as_the_yaml_says(bare_server, tmp_path):
+    env = without_home(tmp_path)
+    create_work_pool(bare_server.api_url, env=env)
+    deploy(bare_server.api_url, env=env)  # --all, from the repository root
+    with get_client(sync_client=True) as client:
+        pool = client.read_work_pool("tuijian")
+        found = {d.name: d for d in client.read_deployments()}
+    assert pool.type == "process"
+    assert set(found) == {"stage", "campaign", "intake", "reminders-daily", "deliver-mail"}
+    assert all(d.work_pool_name == "tuijian" for d in found.values())
+    (daily,) = found["reminders-daily"].schedules
+    assert (daily.schedule.cron, daily.schedule.timezone, daily.active) == ("0 9 * * *", "Asia/Shanghai", True)
+    assert found["campaign"].parameters == {"advance_clock": False, "max_parallel": 32}
+    # deployed from a shell without TUIJIAN_HOME, the directory is the *worker's* TUIJIAN_HOME
+    pull = [{"prefect.deployments.steps.set_working_directory": {"directory": "{{ $TUIJIAN_HOME }}"}}]
+    assert {n: d.pull_steps for n, d in found.items()} == dict.fromkeys(found, pull)
