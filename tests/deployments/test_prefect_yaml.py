@@ -6,6 +6,7 @@ No server: schedules are expanded with the scheduler's own schedule classes.
 
 import asyncio
 import inspect
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,8 +45,6 @@ def flows() -> dict[str, Flow]:
     """Every deployment's flow, loaded from its entrypoint the way `prefect deploy` does (from the root)."""
     here = Path.cwd()
     try:
-        import os
-
         os.chdir(ROOT)
         return {name: load_flow_from_entrypoint(d["entrypoint"]) for name, d in deployments().items()}
     finally:
