@@ -63,6 +63,7 @@ class IntakeResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the whole file was filed."""
         return not self.errors
 
 
