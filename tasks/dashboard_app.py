@@ -18,7 +18,6 @@ from sqlmodel import select
 from core.db import session_scope
 from core.errors import NotFound
 from models import Campaign, Stage
-from tasks.campaigns import get_campaign
 from tasks.dashboard_views import (
     REFRESH_SECONDS,
     STATIC,
@@ -27,10 +26,11 @@ from tasks.dashboard_views import (
     timeline,
     tree_view,
 )
-from tasks.status import build_status
+from tasks.status import build_status, campaign_head
 from tasks.unit_detail import (
     DOCUMENT_KIND_NAMES,
     document_file,
+    person_names,
     unit_audit,
     unit_documents,
     unit_entries,
@@ -65,7 +65,7 @@ Refresh = Annotated[int, Query(ge=1, le=3600, description="自动刷新秒数 / 
 def overview(slug: str, refresh: Refresh = REFRESH_SECONDS) -> HTMLResponse:
     """The whole chain at the campaign's clock."""
     with session_scope() as session:
-        status = build_status(session, get_campaign(session, slug))
+        status = build_status(session, campaign_head(session, slug))
     marks, now_at = timeline(status)
     base = f"/c/{slug}"
     return HTMLResponse(render("overview.html", status=status, marks=marks, now_at=now_at,
@@ -77,7 +77,7 @@ def overview(slug: str, refresh: Refresh = REFRESH_SECONDS) -> HTMLResponse:
 def unit_page(slug: str, code: str, refresh: Refresh = REFRESH_SECONDS) -> HTMLResponse:
     """One unit: its stage, counts, entries with scores, documents and audit trail."""
     with session_scope() as session:
-        campaign = get_campaign(session, slug)
+        campaign = campaign_head(session, slug)
         status = build_status(session, campaign, subtree=code)
         unit = status.units[code]
         entries = unit_entries(session, campaign.id, code)
@@ -85,13 +85,15 @@ def unit_page(slug: str, code: str, refresh: Refresh = REFRESH_SECONDS) -> HTMLR
         ancestors = unit.path.split("/")[:-1]
         related = {e.from_unit_code for e in entries} | {e.origin_unit_code for e in entries}
         names = unit_names(session, campaign.id, ancestors + sorted(c for c in related if c))
+        audit = unit_audit(session, campaign.id, unit_code=code, stage_id=unit.stage_id,
+                           entry_ids=[e.id for e in entries])
+        keys = {expert for e in entries for expert, _, _ in e.scores} | {a.actor for a in audit}
         context = {
-            "status": status, "unit": unit, "stage": stage, "entries": entries,
-            "children": tree_view(status, unit.children, f"/c/{slug}"),
+            "status": status, "unit": unit, "stage": stage, "entries": entries, "audit": audit,
+            "people": person_names(session, campaign.id, keys),
+            "children": tree_view(status, unit.children, f"/c/{slug}", deep=False),
             "ancestors": [(c, names.get(c, c)) for c in ancestors], "names": names,
             "documents": unit_documents(session, unit.stage_id),
-            "audit": unit_audit(session, campaign.id, unit_code=code, stage_id=unit.stage_id,
-                                entry_ids=[e.id for e in entries]),
             "base": f"/c/{slug}", "REFRESH": refresh,
         }
     return HTMLResponse(render("unit.html", **context))
@@ -100,7 +102,7 @@ def unit_page(slug: str, code: str, refresh: Refresh = REFRESH_SECONDS) -> HTMLR
 def download(slug: str, document_id: int) -> FileResponse:
     """Send a generated file recorded in Document, by id."""
     with session_scope() as session:
-        doc, path = document_file(session, get_campaign(session, slug).id, document_id)
+        doc, path = document_file(session, campaign_head(session, slug).id, document_id)
     kind = DOCUMENT_KIND_NAMES.get(doc.kind, doc.kind)
     name = f"{doc.unit_code}-{kind}{'-' + doc.direction if doc.direction else ''}{path.suffix}"
     return FileResponse(path, filename=name)

@@ -48,8 +48,13 @@ def render(template: str, **context) -> str:
 
 
 def when(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
-    """Show an instant in Asia/Shanghai (fast: thousands per page)."""
-    return "" if value is None else to_utc(value).astimezone(_ZONE).strftime(pattern)
+    """Show an instant in Asia/Shanghai (memoised: thousands of units share a few deadlines)."""
+    return "" if value is None else _local_text(to_utc(value), pattern)
+
+
+@lru_cache(maxsize=4096)
+def _local_text(value: datetime, pattern: str) -> str:
+    return value.astimezone(_ZONE).strftime(pattern)
 
 
 def num(value: Decimal | float | int | None) -> str:
@@ -83,13 +88,14 @@ class NodeView:
     children: list["NodeView"]
 
 
-def tree_view(status: CampaignStatus, nodes: list[UnitStatus], base: str) -> list[NodeView]:
-    """Turn status nodes into tree lines, children included."""
+def tree_view(status: CampaignStatus, nodes: list[UnitStatus], base: str, *,
+              deep: bool = True) -> list[NodeView]:
+    """Turn status nodes into tree lines, with their children unless `deep` is False."""
     labels = {key: escape(status.short(key)) for key in status.directions}
-    return [_node(u, labels, escape(base)) for u in nodes]
+    return [_node(u, labels, escape(base), deep) for u in nodes]
 
 
-def _node(u: UnitStatus, labels: dict[str, str], base: str) -> NodeView:
+def _node(u: UnitStatus, labels: dict[str, str], base: str, deep: bool) -> NodeView:
     """Every value is passed through `escape` before it joins the markup."""
     code = escape(u.code)
     left = "" if u.done else " · " + remaining(u.seconds_left)[0]
@@ -99,7 +105,7 @@ def _node(u: UnitStatus, labels: dict[str, str], base: str) -> NodeView:
     parts.extend(badge for attr, badge in _BADGES if getattr(u, attr))
     parts.extend(quota_html(labels.get(t.direction) or escape(t.direction), t) for t in u.tallies)
     return NodeView(code=u.code, depth=u.depth, line=Markup(" ".join(parts)),
-                    children=[_node(c, labels, base) for c in u.children])
+                    children=[_node(c, labels, base, deep) for c in u.children] if deep else [])
 
 
 def quota_cell(label: str, t: Tally) -> Markup:

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from core.errors import NotFound
 from core.settings import get_settings
-from models import Application, AuditLog, Document, Entry, Score, Unit
+from models import Application, AuditLog, Document, Entry, Person, Score, Unit
 
 ENTRY_STATE_NAMES = {
     "received": "已接收", "eligible": "审查通过", "ineligible": "不符合条件", "returned": "已退回",
@@ -111,6 +111,15 @@ def unit_names(session: Session, campaign_id: int, codes: list[str]) -> dict[str
     if not codes:
         return {}
     query = select(Unit.code, Unit.name).where(Unit.campaign_id == campaign_id, Unit.code.in_(codes))
+    return dict(session.exec(query).all())
+
+
+def person_names(session: Session, campaign_id: int, keys: set[str]) -> dict[str, str]:
+    """Names of people (experts, officials, contacts) by key."""
+    if not keys:
+        return {}
+    query = select(Person.key, Person.name).where(Person.campaign_id == campaign_id,
+                                                  Person.key.in_(sorted(keys)))
     return dict(session.exec(query).all())
 
 

@@ -2,6 +2,7 @@
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from models import Document
 from tasks.dashboard_app import create_app
 from tasks.dashboard_views import tree_view, when
 from tasks.status import load_status
-from tests.conftest import MINI_CAMPAIGN
+from tests.conftest import MINI_CAMPAIGN, ROOT
 from tests.support import databases
 from tests.tasks.status_factories import EVIL, populate
 
@@ -175,3 +176,33 @@ def test_when_shows_shanghai_time():
     assert when(datetime(2031, 6, 10, 9, 0, tzinfo=UTC)) == "2031-06-10 17:00"
     assert when(datetime(2031, 6, 10, 9, 0)) == "2031-06-10 17:00"  # naive = stored UTC
     assert when(None) == ""
+
+
+@pytest.mark.slow
+def test_dashboard_command_serves_on_localhost(scene):
+    """`tuijian dashboard` starts uvicorn on 127.0.0.1 and serves the overview."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.support.smtp import free_port
+
+    port = free_port()
+    cmd = [str(Path(sys.executable).parent / "tuijian"), "dashboard", "--port", str(port)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "TUIJIAN_DASHBOARD_HOST": "127.0.0.1"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        response, deadline = None, time.monotonic() + 60
+        while response is None and proc.poll() is None and time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/c/{scene[0]}", timeout=5)
+            except httpx.TransportError:
+                time.sleep(0.1)  # the server is still starting
+        assert response is not None, proc.stdout.read() if proc.poll() is not None else "no answer"
+        assert response.status_code == 200 and "推荐链" in response.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
