@@ -37,6 +37,8 @@ SENTENCES = (
     "配套开展数字技能培训活动，帮助消费者更好地使用智能产品与服务。",
 )
 
+LENGTHS = {sentence: text_length(sentence) for sentence in SENTENCES}
+
 
 def company_name(rng: random.Random, taken: set[str]) -> tuple[str, str]:
     """Return an unused fictional company name and its short form."""
@@ -70,13 +72,13 @@ def landline(rng: random.Random) -> str:
 def prose(rng: random.Random, *, target: int, limit: int | None = None) -> str:
     """Return filler prose of about `target` characters, never over `limit` (字数 as counted)."""
     parts: list[str] = []
-    while text_length("".join(parts)) < target:
+    length = 0
+    while length < target:
         parts.append(rng.choice(SENTENCES))
-    text = "".join(parts)
-    while limit is not None and text_length(text) > limit and len(parts) > 1:
-        parts.pop()
-        text = "".join(parts)
-    return text
+        length += LENGTHS[parts[-1]]
+    while limit is not None and length > limit and len(parts) > 1:
+        length -= LENGTHS[parts.pop()]
+    return "".join(parts)
 
 
 def padded_prose(rng: random.Random, *, length: int) -> str:
