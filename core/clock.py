@@ -27,9 +27,10 @@ def campaign_now(clock: datetime | None) -> datetime:
 
 def to_utc(value: datetime) -> datetime:
     """Make a datetime aware UTC; a naive one is read as stored UTC (SQLite drops tzinfo)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    # always a plain datetime: pendulum instances behave differently under arithmetic
+    return datetime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                    value.microsecond, tzinfo=UTC)
 
 
 def local(value: datetime) -> pendulum.DateTime:

@@ -99,7 +99,17 @@ def _review(session, ctx: StageContext) -> str:
     if ctx.stage.state in ("collecting", "reviewing"):
         move(session, ctx, "reviewing", actor="system")
         review_entries(session, ctx)
+        if not stage_entries(session, ctx, "eligible", "selected", "not_selected"):
+            _close_empty(session, ctx)
     return ctx.stage.state
+
+
+def _close_empty(session, ctx: StageContext) -> None:
+    """Nothing to recommend: tell the applicants why, and close without an approval round."""
+    from tasks.messages import queue_result_notices
+
+    queue_result_notices(session, ctx.stage)
+    move(session, ctx, "closed", actor="system", note="无可推荐的申报 / nothing to recommend")
 
 
 @task
