@@ -152,7 +152,11 @@ def measure(rounds: int) -> dict:
 
     client = TestClient(create_app())
     first = _timed(lambda: client.get(f"/c/{SLUG}"))
-    times = [_timed(lambda: client.get(f"/c/{SLUG}")) for _ in range(rounds)]
+    times, cpu = [], []
+    for _ in range(rounds):
+        started = time.process_time()
+        times.append(_timed(lambda: client.get(f"/c/{SLUG}")))
+        cpu.append(round(1000 * (time.process_time() - started), 1))
     response = client.get(f"/c/{SLUG}")
     assert response.status_code == 200, response.text[:500]
 
@@ -162,6 +166,7 @@ def measure(rounds: int) -> dict:
 
     query_ms = statistics.median(_timed(query) for _ in range(5))
     return {"first_ms": first, "median_ms": statistics.median(times), "max_ms": max(times),
+            "cpu_ms": statistics.median(cpu),
             "min_ms": min(times), "query_ms": query_ms, "bytes": len(response.content)}
 
 
@@ -190,7 +195,8 @@ def main() -> None:
     print(f"built {units} units, {entries} entries in {time.perf_counter() - started:.1f} s ({url})")
     result = measure(args.rounds)
     print(f"overview GET /c/{SLUG}: first {result['first_ms']} ms, median {result['median_ms']} ms, "
-          f"min {result['min_ms']} ms, max {result['max_ms']} ms over {args.rounds} requests; "
+          f"min {result['min_ms']} ms, max {result['max_ms']} ms over {args.rounds} requests "
+          f"(CPU {result['cpu_ms']} ms per request, median); "
           f"status queries {result['query_ms']} ms; page {result['bytes'] / 1024:.0f} KiB")
 
 
