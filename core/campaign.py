@@ -155,6 +155,25 @@ class Reminders(Strict):
     hour: int = Field(9, ge=0, le=23)
 
 
+class DoubleTrackSpec(Strict):
+    """双轨: what a stage checks before its list may be approved (besides unit `paper_copies`)."""
+
+    online_registration: bool = False  # every recommended entry registered on `online_system`
+
+
+class PublicitySpec(Strict):
+    """The 公示 of the top unit's list before it becomes final (ASSUMPTION: no notice gives it)."""
+
+    days: int = Field(7, ge=1, le=60)
+    starts_at: datetime | None = None  # None: the 公示 starts when it is opened
+    list_title: str | None = None  # None: the campaign name with 申报 replaced by 名单
+
+    @field_validator("starts_at", mode="before")
+    @classmethod
+    def _shanghai(cls, value):
+        return as_shanghai(value)
+
+
 class CampaignConfig(Strict):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -170,6 +189,8 @@ class CampaignConfig(Strict):
     units: list[UnitSpec] = Field(min_length=1)
     letter_body: str | None = None
     online_system: str | None = None
+    double_track: DoubleTrackSpec = DoubleTrackSpec()
+    publicity: PublicitySpec = PublicitySpec()
     source: Path | None = None
 
     def unit(self, code: str) -> UnitSpec:

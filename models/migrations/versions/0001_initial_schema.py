@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 21:33:53.367412
+Create Date: 2026-11-25 21:53:58.987439
 """
 
 from alembic import op
@@ -318,6 +318,37 @@ def upgrade() -> None:
     sa.UniqueConstraint('campaign_id', 'unit_code', 'year', 'number'),
     sa.UniqueConstraint('stage_id')
     )
+    op.create_table('onlineregistration',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('registered_on', sa.Date(), nullable=False),
+    sa.Column('recorded_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], ),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('application_id'),
+    sa.UniqueConstraint('campaign_id', 'number')
+    )
+    with op.batch_alter_table('onlineregistration', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_onlineregistration_campaign_id'), ['campaign_id'], unique=False)
+
+    op.create_table('publicity',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('stage_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('opened_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
+    sa.ForeignKeyConstraint(['stage_id'], ['stage.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('campaign_id')
+    )
     op.create_table('conflictofinterest',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('entry_id', sa.Integer(), nullable=False),
@@ -329,6 +360,45 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('conflictofinterest', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conflictofinterest_entry_id'), ['entry_id'], unique=False)
+
+    op.create_table('objection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('publicity_id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('lodged_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('lodged_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('resolution', sa.Text(), nullable=True),
+    sa.Column('resolved_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
+    sa.ForeignKeyConstraint(['entry_id'], ['entry.id'], ),
+    sa.ForeignKeyConstraint(['publicity_id'], ['publicity.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('objection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_objection_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_objection_entry_id'), ['entry_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_objection_publicity_id'), ['publicity_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_objection_state'), ['state'], unique=False)
+
+    op.create_table('paperreceipt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('copies', sa.Integer(), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('received_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
+    sa.ForeignKeyConstraint(['entry_id'], ['entry.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('entry_id')
+    )
+    with op.batch_alter_table('paperreceipt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_paperreceipt_campaign_id'), ['campaign_id'], unique=False)
 
     op.create_table('score',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -345,19 +415,59 @@ def upgrade() -> None:
     with op.batch_alter_table('score', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_score_entry_id'), ['entry_id'], unique=False)
 
+    op.create_table('titleevent',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
+    sa.ForeignKeyConstraint(['entry_id'], ['entry.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('titleevent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_titleevent_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_titleevent_entry_id'), ['entry_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('titleevent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_titleevent_entry_id'))
+        batch_op.drop_index(batch_op.f('ix_titleevent_campaign_id'))
+
+    op.drop_table('titleevent')
     with op.batch_alter_table('score', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_score_entry_id'))
 
     op.drop_table('score')
+    with op.batch_alter_table('paperreceipt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_paperreceipt_campaign_id'))
+
+    op.drop_table('paperreceipt')
+    with op.batch_alter_table('objection', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_objection_state'))
+        batch_op.drop_index(batch_op.f('ix_objection_publicity_id'))
+        batch_op.drop_index(batch_op.f('ix_objection_entry_id'))
+        batch_op.drop_index(batch_op.f('ix_objection_campaign_id'))
+
+    op.drop_table('objection')
     with op.batch_alter_table('conflictofinterest', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_conflictofinterest_entry_id'))
 
     op.drop_table('conflictofinterest')
+    op.drop_table('publicity')
+    with op.batch_alter_table('onlineregistration', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_onlineregistration_campaign_id'))
+
+    op.drop_table('onlineregistration')
     op.drop_table('letternumber')
     with op.batch_alter_table('entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_entry_unit_code'))
