@@ -78,4 +78,7 @@ def init_db(url: str | None = None) -> None:
     """Create or upgrade the schema to the newest migration."""
     from alembic import command
 
+    url = normalise_url(url or get_settings().db_url)
+    if url.startswith("sqlite") and (path := url.split("///", 1)[-1]) not in ("", ":memory:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), "head")
