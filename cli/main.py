@@ -6,6 +6,7 @@ from cli import apply as apply_cli
 from cli import campaign, mailsink
 from cli import dashboard as dashboard_cli
 from cli import demo as demo_cli
+from cli import final as final_cli
 from cli import outbox as outbox_cli
 from cli import scores as scores_cli
 from cli import stage as stage_cli
@@ -26,3 +27,9 @@ app.command("dashboard")(dashboard_cli.serve)
 app.add_typer(stage_cli.app, name="stage")
 app.command("approve")(stage_cli.approve)
 app.command("demo")(demo_cli.demo)
+app.add_typer(final_cli.paper_app, name="paper")
+app.add_typer(final_cli.online_app, name="online")
+app.add_typer(final_cli.publicity_app, name="publicity")
+app.add_typer(final_cli.objection_app, name="objection")
+app.add_typer(final_cli.title_app, name="title")
+app.command("final-list")(final_cli.final_list)

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from core.clock import to_utc
 from models import Application, ApprovalCode, Entry
 from tasks.audit import record
+from tasks.double_track import check_double_track
 from tasks.selection import apply_decision, check_proposal
 from tasks.stages import StageContext, stage_entries
 
@@ -36,6 +37,7 @@ class ApprovalInput(RunInput):
     decision: Literal["approve", "reject", "edit"] = Field("approve", title="决定 / decision (approve 同意 · reject 驳回 · edit 修改名单)")
     reason: str = Field("", title="理由（驳回或修改时填写）/ reason", max_length=2000)
     selection: list[str] = Field(default_factory=list, title="修改后的名单：申报编号，可加 :extra 或 :direct / edited list of references")
+    override_double_track: bool = Field(False, title="纸质材料或网上登记未齐仍同意（须填写理由）/ approve although paper copies or online registration are missing (reason required)")
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,10 @@ def _decide(session: Session, ctx: StageContext, value: dict, attempt: dict) -> 
         if problems:
             zh, en = "；".join(p[0] for p in problems), "; ".join(p[1] for p in problems)
             return _refuse(session, ctx, attempt, "over_quota", zh, en, burnt=True)
+    blocked = check_double_track(session, ctx, proposal, override=bool(value.get("override_double_track")),
+                                 reason=reason, actor=value["official"])
+    if blocked is not None:
+        return _refuse(session, ctx, attempt, *blocked, burnt=True)
     apply_decision(session, ctx, proposal, actor=value["official"])
     ctx.stage.state, ctx.stage.proposal = "approved", proposal
     ctx.stage.approved_by, ctx.stage.approved_at = value["official"], ctx.now

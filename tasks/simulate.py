@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from core.db import session_scope
+from tasks.receipts import record_all_receipts
 from tasks.score_stage import assignment_of, missing_scores, scorable_entries
 from tasks.stages import load_stage
 from tasks.waiting import WaitingRun, resume, waiting_stage_runs
@@ -66,6 +67,7 @@ class Actors:
         with session_scope() as session:
             ctx = load_stage(session, self.slug, run.unit)
             official = ctx.spec.officials[0]
+            record_all_receipts(session, ctx.stage.id, by=f"{ctx.unit.name}收文（模拟）")  # 双轨 first
             eligible = [a.reference for e, a in scorable_entries(session, ctx.stage)]
             over = len(eligible) > len(ctx.stage.proposal or [])
         code = latest_code(self.mail_dir, official.email, run.unit)
