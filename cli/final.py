@@ -107,7 +107,7 @@ def publicity_close(campaign: str = CAMPAIGN, actor: str = ACTOR) -> None:
 
     docs = _in_session(lambda s: (close_publicity(s, campaign, actor=actor), write_final_list(s, campaign))[1])
     for d in docs:
-        console.print(f"✓ {d.path}")
+        console.print(f"✓ {d.path}", soft_wrap=True, highlight=False)
 
 
 @publicity_app.command("run")
@@ -118,7 +118,7 @@ def publicity_run(campaign: str = CAMPAIGN, poll_seconds: float = typer.Option(6
 
     ready_db()
     for path in asyncio.run(publicity(campaign, poll_seconds=poll_seconds)):
-        console.print(f"✓ {path}")
+        console.print(f"✓ {path}", soft_wrap=True, highlight=False)
 
 
 @objection_app.command("lodge")
@@ -178,4 +178,4 @@ def final_list(campaign: str = CAMPAIGN) -> None:
     from tasks.final_list import write_final_list
 
     for d in _in_session(lambda s: write_final_list(s, campaign)):
-        console.print(f"✓ {d.path}")
+        console.print(f"✓ {d.path}", soft_wrap=True, highlight=False)
