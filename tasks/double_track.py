@@ -40,16 +40,19 @@ class Gap:
 
     @property
     def paper_missing(self) -> bool:
+        """Fewer copies than the unit asks for."""
         return self.copies < self.copies_required
 
     @property
     def zh(self) -> str:
+        """What is missing, in Chinese."""
         parts = [f"纸质材料仅 {self.copies}/{self.copies_required} 份"] if self.paper_missing else []
         parts += ["未在网上申报系统登记"] if self.online_missing else []
         return f"{self.reference}（{self.project}）：{'，'.join(parts)}"
 
     @property
     def en(self) -> str:
+        """What is missing, in English."""
         parts = [f"{self.copies} of {self.copies_required} paper copies"] if self.paper_missing else []
         parts += ["not registered on the online system"] if self.online_missing else []
         return f"{self.reference}: {', '.join(parts)}"

@@ -57,12 +57,14 @@ class FinalList:
     title: str
     organ: str
     publicity: str
-    when: datetime
+    published: datetime
+    when: datetime  # the newest change: the files' date
     sections: list[tuple[str, list[ListRow]]]
     history: list[HistoryRow]
 
     @property
     def total(self) -> int:
+        """How many projects hold the title."""
         return sum(len(rows) for _, rows in self.sections)
 
 
@@ -105,7 +107,8 @@ def build_final_list(config: CampaignConfig, publicity: Publicity, rows: list[tu
             if ev.kind != "awarded":
                 history.append((to_utc(ev.at), ev.id, _history_row(ev, app)))
     window = f"公示期 / 公示 period：{fmt(publicity.starts_at)} 至 {fmt(publicity.ends_at)}"
-    return FinalList(list_title(config), config.root().organ_name, window, when,
+    published = to_utc(publicity.closed_at or publicity.ends_at)
+    return FinalList(list_title(config), config.root().organ_name, window, published, when,
                      list(sections.items()),
                      [h for _, _, h in sorted(history, key=lambda t: (t[0], t[1]))])
 

@@ -46,10 +46,18 @@ def _widths(ws: Worksheet, headers: tuple, first_data_row: int) -> None:
         ws.column_dimensions[get_column_letter(col)].width = min(48, max(8, width))
 
 
+def dates_line(data: FinalList) -> str:
+    """发布日期, and 更新日期 when a later event changed the list."""
+    line = f"发布日期：{fmt_cn_date(data.published)}"
+    if fmt_cn_date(data.when) != fmt_cn_date(data.published):
+        line += f"　更新日期：{fmt_cn_date(data.when)}"
+    return line
+
+
 def _list_sheet(ws: Worksheet, data: FinalList) -> None:
     span = len(LIST_HEADERS)
     _line(ws, 1, data.title, span, Font(name="方正小标宋简体", size=18))
-    _line(ws, 2, f"{data.organ}　{data.publicity}　发布日期：{fmt_cn_date(data.when)}", span, FONT)
+    _line(ws, 2, f"{data.organ}　{data.publicity}　{dates_line(data)}", span, FONT)
     _row(ws, 3, LIST_HEADERS, BOLD)
     row, number = 3, 0
     for i, (direction, rows) in enumerate(data.sections, 1):

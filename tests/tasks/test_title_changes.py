@@ -61,6 +61,8 @@ def test_revocation_mails_applicant_and_recommending_unit_and_shows_in_history(d
     assert history == [["2032-03-01", "取消示范项目资格并予以通报", project, app.enterprise_name,
                         "监督检查不合格", "监督检查不合格：2032年抽查：体验中心已停业"]]
     page = html.read_text(encoding="utf-8")
+    assert "发布日期 / Published 2031年7月17日" in page and "更新日期 / Updated 2032年3月1日" in page
+    assert wb["示范项目名单"]["A2"].value.endswith("发布日期：2031年7月17日　更新日期：2032年3月1日")
     history_part = page[page.index('id="history"'):]
     assert project in history_part and "title revoked" in history_part
     with session_scope() as s:
