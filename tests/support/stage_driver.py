@@ -1,0 +1,126 @@
+"""Run one stage flow in this process, for the reliability tests; optionally inject one fault.
+
+    python -m tests.support.stage_driver CAMPAIGN UNIT
+
+The process talks to the Prefect server named by PREFECT_API_URL and to the database and home
+named by TUIJIAN_DATABASE_URL / TUIJIAN_HOME, as a worker's flow process would. Test-only
+variables (nothing in the application reads them):
+
+- TUIJIAN_FAULT_TRACE: a file; every commit point reached is appended to it as `<step>:<n>`.
+- TUIJIAN_FAULT_AT: `<step>:<n>:<before|after>:<kill|drop>` — at the n-th commit of `step`,
+  just before or just after it, either die at once by SIGKILL (`kill`), or terminate every
+  PostgreSQL backend of the app database from another connection (`drop`), so the commit fails.
+- TUIJIAN_FAULT_PICTURE: a file; right before the fault fires, the committed state of the
+  database (tests/support/stage_state.py) is written there as JSON, read through a connection
+  of its own, so the test can show that the interrupted transaction left nothing behind.
+
+A commit point's step is the Prefect task it belongs to (open_stage, review_stage, ...), `mail`
+for the outbox's own transactions while delivering, or `flow` for anything else.
+"""
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+_counts: Counter[str] = Counter()
+_busy = threading.local()
+
+
+def step_name() -> str:
+    """The step a commit belongs to: the running task's name, `mail`, or `flow`."""
+    from prefect.context import TaskRunContext
+
+    ctx = TaskRunContext.get()
+    if ctx is not None:
+        return ctx.task.name
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "tasks.outbox":
+            return "mail"
+        frame = frame.f_back
+    return "flow"
+
+
+def _point(session: Session, when: str) -> None:
+    if getattr(_busy, "on", False) or session.in_nested_transaction():
+        return  # our own picture's reads, or a SAVEPOINT inside the step's one transaction
+    step = step_name()
+    if when == "before":
+        _counts[step] += 1
+        trace = os.environ.get("TUIJIAN_FAULT_TRACE")
+        if trace:
+            with open(trace, "a", encoding="utf-8") as fh:
+                fh.write(f"{step}:{_counts[step]}\n")
+    fault = os.environ.get("TUIJIAN_FAULT_AT", "")
+    if fault and fault.split(":")[:3] == [step, str(_counts[step]), when]:
+        _fire(fault.split(":")[3])
+
+
+def _fire(action: str) -> None:
+    _busy.on = True
+    _write_picture()
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif action == "drop":
+        drop_connections(os.environ["TUIJIAN_DATABASE_URL"])
+    _busy.on = False
+
+
+def _write_picture() -> None:
+    target = os.environ.get("TUIJIAN_FAULT_PICTURE")
+    if not target:
+        return
+    from core.settings import get_settings
+    from tests.support.stage_state import picture
+
+    settings = get_settings()
+    state = picture(settings.db_url, settings.home)
+    Path(target).write_text(json.dumps(state, ensure_ascii=False, default=str), encoding="utf-8")
+
+
+def drop_connections(url: str) -> int:
+    """Terminate every backend of the app's PostgreSQL database; wait until they are gone."""
+    import psycopg
+
+    from tests.support.databases import PG_ADMIN
+
+    name = url.rsplit("/", 1)[-1].split("?")[0]
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        pids = [r[0] for r in admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,))]
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for _ in range(200):  # pg_terminate_backend only signals; wait for the backends to exit
+            alive = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,))
+            if alive.fetchone()[0] == 0:
+                break
+            admin.execute("SELECT pg_sleep(0.05)")
+    return len(pids)
+
+
+def install_hooks() -> None:
+    """Watch every ORM commit in this process (before and after it)."""
+    event.listen(Session, "before_commit", lambda s: _point(s, "before"))
+    event.listen(Session, "after_commit", lambda s: _point(s, "after"))
+
+
+def main(campaign: str, unit: str) -> int:
+    """Run the stage flow once; print its final state; exit 0 when it returned."""
+    install_hooks()
+    from flows.stage import stage
+
+    state = asyncio.run(stage(campaign=campaign, unit=unit))
+    print(f"stage-state:{state}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
