@@ -18,7 +18,8 @@ SLUG = "2023-xinxi-xiaofei"
 @friendly
 def demo(keep: bool = typer.Option(False, "--keep", help="keep var/ and out/ from the last run"),
          applications: int = typer.Option(120, help="how many synthetic applications to file"),
-         seed: int = typer.Option(2023, help="random seed of the synthetic data")) -> None:
+         seed: int = typer.Option(2023, help="random seed of the synthetic data"),
+         stop_server: bool = typer.Option(False, "--stop-server", help="stop the Prefect server at the end")) -> None:
     """Run the whole 2023 campaign: intake, every stage, approvals, documents and mail."""
     from core.settings import get_settings
 
@@ -33,12 +34,24 @@ def demo(keep: bool = typer.Option(False, "--keep", help="keep var/ and out/ fro
         actors_log = asyncio.run(_run_chain(settings))
         for line in actors_log:
             console.print(f"  [yellow]•[/] {line}")
+        final_list = _publicity()
         asyncio.run(_deliver())
         _report(settings, server.ui_url, time.monotonic() - started)
+        console.print(f"示范项目名单 / final list: [bold]{final_list}[/]")
     finally:
         sink.stop()
-        console.print(f"Prefect 服务器仍在运行，可查看流程、审批表单与看板产物 / the Prefect server keeps running: "
-                      f"[bold]{server.ui_url}[/] (stop: kill {server.process.pid})")
+        _leave_or_stop(server, stop_server)
+
+
+def _leave_or_stop(server, stop: bool) -> None:
+    if stop:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=5)
+        server.stop()
+        return
+    console.print(f"Prefect 服务器仍在运行，可查看流程、审批表单与看板产物 / the Prefect server keeps running: "
+                  f"[bold]{server.ui_url}[/] (stop: kill {server.process.pid})")
 
 
 def _start_services(settings):
@@ -71,7 +84,7 @@ def _load_and_file(settings, count: int, seed: int) -> None:
         campaign = load_and_install(session, CAMPAIGN)
         set_clock(session, SLUG, parse_local("2023-08-10 09:00"))
         config = campaign_config(campaign)
-    records = generate_applications(config, count=count, seed=seed)
+    records = generate_applications(config, count=count, seed=seed) + _scenario(config, seed, start=count + 1)
     paths = write_intake_files(records, settings.output_dir / "intake", config=config)
     filed = refused = 0
     for path in paths:
@@ -83,6 +96,25 @@ def _load_and_file(settings, count: int, seed: int) -> None:
             first = result.errors[0]
             console.print(f"  [red]✗[/] {path.name}: {first}", highlight=False)
     console.print(f"已受理 / filed: [green]{filed}[/] 份申报；被退回的文件 / refused files: [red]{refused}[/]")
+
+
+# Units where the 2023 quotas bind, so the demo shows them at work: Guangzhou and Foshan
+# (4 + 2 demonstration-city extras), another Guangdong city (2), Wuhan's districts (whose
+# city picks 2 special projects for MIIT), Shenzhen (direct to MIIT, 5 + 2).
+SCENARIO = (("440100", 8), ("440600", 7), ("440400", 4), ("420102", 3), ("420111", 3), ("440300", 8))
+
+
+def _scenario(config, seed: int, start: int) -> list[dict]:
+    import random
+
+    from tasks.synthetic import make_record
+
+    rng, taken, out = random.Random(seed + 1), set(), []
+    for code, centres in SCENARIO:
+        for _ in range(centres):
+            out.append(make_record(config, rng, n=start + len(out), unit=config.unit(code),
+                                   direction="experience_centre", taken=taken))
+    return out
 
 
 async def _run_chain(settings) -> list[str]:
@@ -99,6 +131,24 @@ async def _run_chain(settings) -> list[str]:
     if result.get("failed"):
         console.print(f"[red]失败的环节 / failed stages:[/] {result['failed']}")
     return actors.log
+
+
+def _publicity() -> Path:
+    """公示 of the ministry's list with one objection from the public (upheld), then the final list."""
+    from sqlmodel import select
+
+    from core.db import session_scope
+    from flows.publicity import run_publicity_for_demo
+    from models import Application, Entry
+
+    console.rule("公示与示范项目名单 / public notice and the final list")
+    with session_scope() as session:
+        ref = session.exec(select(Application.reference).join(Entry, Entry.application_id == Application.id)
+                           .where(Entry.unit_code == "MIIT", Entry.status == "selected")
+                           .order_by(Entry.rank.desc())).first()
+    if ref:
+        console.print(f"公示期间收到对 {ref} 的异议，经核查成立，该项目移出名单 / an objection against {ref} is upheld")
+    return run_publicity_for_demo(SLUG, objection_entry_ref=ref, uphold=True)
 
 
 async def _deliver() -> None:

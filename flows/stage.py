@@ -1,5 +1,6 @@
 """The stage flow: one administrative unit's turn in the recommendation chain."""
 
+import anyio
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run as runtime_run
 
@@ -58,8 +59,10 @@ async def stage(campaign: str, unit: str) -> str:
 
 async def obtain_scores(stage_id: int) -> None:
     """Wait for expert scores (form input or imported sheets) until none is missing."""
-    from tasks.stage_tasks import scores_input_for_stage
+    from tasks.stage_tasks import reviews_with_experts, scores_input_for_stage
 
+    if not await anyio.to_thread.run_sync(reviews_with_experts, stage_id):
+        return
     waits = 0
     while (need := await prepare_scoring(stage_id)).state == "scoring":
         model = scores_input_for_stage(stage_id)

@@ -9,12 +9,13 @@ are only published again when the file behind them changed.
 import re
 from uuid import UUID
 
+import anyio
 from prefect.artifacts import (
-    create_link_artifact,
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
+    acreate_link_artifact,
+    acreate_markdown_artifact,
+    acreate_progress_artifact,
+    acreate_table_artifact,
+    aupdate_progress_artifact,
 )
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
@@ -32,7 +33,7 @@ from core.settings import get_settings
 from tasks.stage_report import StageReport, ranked_rows, stage_report, summary_markdown
 from tasks.unit_detail import DOCUMENT_KIND_NAMES
 
-__all__ = ["artifact_key", "dashboard_url", "publish_stage_artifacts"]
+__all__ = ["apublish_stage_artifacts", "artifact_key", "dashboard_url", "publish_stage_artifacts"]
 
 AFTER_APPROVAL = ("approved", "forwarded", "closed")
 
@@ -50,54 +51,70 @@ def dashboard_url(path: str = "") -> str:
 
 
 def publish_stage_artifacts(session: Session, stage_id: int, *, phase: str) -> None:
-    """Publish a stage's ranked list, summary, progress and document links to the Prefect UI."""
-    report = stage_report(session, stage_id)
+    """Publish a stage's ranked list, summary, progress and document links (from sync code)."""
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    run_coro_as_sync(_publish(stage_report(session, stage_id), phase))
+
+
+async def apublish_stage_artifacts(stage_id: int, *, phase: str) -> None:
+    """The same from async code: the API calls reuse the running flow's client."""
+    await _publish(await anyio.to_thread.run_sync(_load_report, stage_id), phase)
+
+
+def _load_report(stage_id: int) -> StageReport:
+    from core.db import session_scope
+
+    with session_scope() as session:
+        return stage_report(session, stage_id)
+
+
+async def _publish(report: StageReport, phase: str) -> None:
     code, name = report.unit.code, report.unit.name
-    create_table_artifact(table=ranked_rows(report), key=artifact_key(code, "ranked"),
-                          description=f"{name} 排序名单 ranked list · {phase}", _sync=True)
-    create_markdown_artifact(markdown=summary_markdown(report, phase),
-                             key=artifact_key(code, "summary"),
-                             description=f"{name} 情况汇总 summary · {phase}", _sync=True)
-    publish_progress(report, phase)
-    publish_links(report)
+    await acreate_table_artifact(table=ranked_rows(report), key=artifact_key(code, "ranked"),
+                                 description=f"{name} 排序名单 ranked list · {phase}")
+    await acreate_markdown_artifact(markdown=summary_markdown(report, phase), key=artifact_key(code, "summary"),
+                                    description=f"{name} 情况汇总 summary · {phase}")
+    await publish_progress(report, phase)
+    await publish_links(report)
 
 
-def publish_progress(report: StageReport, phase: str) -> None:
+async def publish_progress(report: StageReport, phase: str) -> None:
     """Scoring progress while experts score; approval progress while an official decides."""
     code, unit = report.unit.code, report.unit
     percent = report.scoring_percent
     if percent is not None:
         text = f"{unit.name} 专家评分 {report.scores_done}/{report.scores_expected} scores in"
-        _upsert_progress(artifact_key(code, "scoring"), percent, text, create=True)
+        await _upsert_progress(artifact_key(code, "scoring"), percent, text, create=True)
     if phase == "awaiting_approval":
         text = f"{unit.name} 待审批（第 {unit.round} 轮），自 {fmt(unit.awaiting_since)} / awaiting approval"
-        _upsert_progress(artifact_key(code, "approval"), 0.0, text, create=True)
+        await _upsert_progress(artifact_key(code, "approval"), 0.0, text, create=True)
     elif phase in AFTER_APPROVAL:
         text = f"{unit.name} 已审批 approved · {unit.state_name}"
-        _upsert_progress(artifact_key(code, "approval"), 100.0, text, create=False)
+        await _upsert_progress(artifact_key(code, "approval"), 100.0, text, create=False)
 
 
-def _upsert_progress(key: str, percent: float, text: str, *, create: bool) -> None:
+async def _upsert_progress(key: str, percent: float, text: str, *, create: bool) -> None:
     """Update this flow run's progress artifact under `key`, or create it when allowed."""
-    existing = _run_artifact(key)
+    existing = await _run_artifact(key)
     if existing is not None:
-        update_progress_artifact(existing, percent, description=text, _sync=True)
+        await aupdate_progress_artifact(existing, percent, description=text)
     elif create:
-        create_progress_artifact(percent, key=key, description=text, _sync=True)
+        await acreate_progress_artifact(percent, key=key, description=text)
 
 
-def _run_artifact(key: str) -> UUID | None:
+async def _run_artifact(key: str) -> UUID | None:
     """The artifact with this key made by the current flow run, if any."""
     _task_run_id, flow_run_id = get_task_and_flow_run_ids()
     if flow_run_id is None:
         return None
-    with get_client(sync_client=True) as client:
-        found = client.read_artifacts(limit=1, artifact_filter=ArtifactFilter(
+    async with get_client() as client:
+        found = await client.read_artifacts(limit=1, artifact_filter=ArtifactFilter(
             key=ArtifactFilterKey(any_=[key]), flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
     return found[0].id if found else None
 
 
-def publish_links(report: StageReport) -> None:
+async def publish_links(report: StageReport) -> None:
     """Link each document (served by the dashboard, by id) and the unit's dashboard page."""
     slug, code = report.status.slug, report.unit.code
     links = {artifact_key(code, "dashboard"): (
@@ -108,15 +125,15 @@ def publish_links(report: StageReport) -> None:
         links[artifact_key(code, "doc", doc.kind, doc.direction)] = (
             dashboard_url(f"/c/{slug}/documents/{doc.id}"), f"{report.unit.name} {kind} {doc.direction}".strip(),
             f"{kind} {doc.kind} · sha256 {doc.sha256[:12]} · {fmt(doc.generated_at)}")
-    latest = _latest_descriptions(list(links))
+    latest = await _latest_descriptions(list(links))
     for key, (link, text, description) in links.items():
         if latest.get(key) != description:
-            create_link_artifact(link, link_text=text, key=key, description=description, _sync=True)
+            await acreate_link_artifact(link, link_text=text, key=key, description=description)
 
 
-def _latest_descriptions(keys: list[str]) -> dict[str, str | None]:
+async def _latest_descriptions(keys: list[str]) -> dict[str, str | None]:
     """The newest artifact's description for each key (to skip unchanged links)."""
-    with get_client(sync_client=True) as client:
-        latest = client.read_latest_artifacts(artifact_filter=ArtifactCollectionFilter(
+    async with get_client() as client:
+        latest = await client.read_latest_artifacts(artifact_filter=ArtifactCollectionFilter(
             key=ArtifactCollectionFilterKey(any_=keys)))
     return {a.key: a.description for a in latest}

@@ -33,6 +33,11 @@ class Actors:
     _tried: set[str] = field(default_factory=set)
     _answered: set[tuple[str, str]] = field(default_factory=set)
 
+    def _mailbox(self) -> "Mailbox":
+        if "_box" not in self.__dict__:
+            self.__dict__["_box"] = Mailbox(self.mail_dir)
+        return self.__dict__["_box"]
+
     async def act_once(self) -> int:
         """Answer every run that waits now; return how many inputs were sent."""
         sent = 0
@@ -70,7 +75,7 @@ class Actors:
             record_all_receipts(session, ctx.stage.id, by=f"{ctx.unit.name}收文（模拟）")  # 双轨 first
             eligible = [a.reference for e, a in scorable_entries(session, ctx.stage)]
             over = len(eligible) > len(ctx.stage.proposal or [])
-        code = latest_code(self.mail_dir, official.email, run.unit)
+        code = self._mailbox().latest_code(official.email, run.unit)
         if code is None:
             return None
         if over and not self._tried and run.unit.startswith(self.greedy_unit or "~"):
@@ -80,18 +85,26 @@ class Actors:
         return {"official": official.id, "code": code, "decision": "approve", "reason": ""}
 
 
-def latest_code(mail_dir: Path, address: str, unit: str) -> str | None:
-    """The newest one-time code mailed to an official for a unit (read from the .eml files)."""
-    best = None
-    for path in sorted(mail_dir.glob("*.eml")):
-        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if address not in str(msg["To"]):
-            continue
-        body = msg.get_body(preferencelist=("plain",))
-        text = body.get_content() if body else ""
-        if f"tuijian approve {unit} " in text and (m := CODE.search(text)):
-            best = m.group(1)
-    return best
+class Mailbox:
+    """The officials' inboxes: the .eml files of the mail sink, each parsed once."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._seen: dict[str, tuple[str, str]] = {}  # file name -> (To, plain text)
+
+    def latest_code(self, address: str, unit: str) -> str | None:
+        """The newest one-time code mailed to an official for a unit."""
+        for path in sorted(self.folder.glob("*.eml")):
+            if path.name not in self._seen:
+                msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                body = msg.get_body(preferencelist=("plain",))
+                self._seen[path.name] = (str(msg["To"]), body.get_content() if body else "")
+        best = None
+        for name in sorted(self._seen):
+            to, text = self._seen[name]
+            if address in to and f"tuijian approve {unit} " in text and (m := CODE.search(text)):
+                best = m.group(1)
+        return best
 
 
 def waiting_summary(slug: str) -> list[str]:
@@ -103,4 +116,4 @@ def waiting_summary(slug: str) -> list[str]:
         return [f"{u}:{s}" for u, s in rows]
 
 
-__all__ = ["Actors", "assignment_of", "latest_code", "waiting_summary"]
+__all__ = ["Actors", "Mailbox", "assignment_of", "waiting_summary"]

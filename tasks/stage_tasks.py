@@ -5,7 +5,6 @@ its own session, and is safe to re-run: it looks at the stage's stored state fir
 """
 
 from dataclasses import asdict, dataclass
-from functools import partial
 
 import anyio
 from prefect import task
@@ -305,22 +304,28 @@ def _close(session, ctx: StageContext) -> str:
     return ctx.stage.state
 
 
-@task
 async def publish_artifacts(stage_id: int, phase: str) -> None:
-    """Show the stage's list, summary and documents in the Prefect UI (never fails the stage)."""
+    """Show the stage's list, summary and documents in the Prefect UI (never fails the stage).
 
-    def run():
-        from tasks.artifacts import publish_stage_artifacts
+    A plain coroutine, not a task: the artifacts belong to the stage's flow run, and a task
+    run per publication would only add load on the Prefect server.
+    """
 
-        with session_scope() as session:
-            return publish_stage_artifacts(session, stage_id, phase=phase)
+    from tasks.artifacts import apublish_stage_artifacts
 
     try:
-        await anyio.to_thread.run_sync(partial(run))
+        await apublish_stage_artifacts(stage_id, phase=phase)
     except Exception as exc:  # artifacts are a view; the database holds the truth
         from prefect import get_run_logger
 
         get_run_logger().warning("看板产物未更新 / artifacts not published: %s", exc)
+
+
+def reviews_with_experts(stage_id: int) -> bool:
+    """True when the stage's unit scores entries with experts (a quick read, not a task)."""
+    with session_scope() as session:
+        ctx = load_stage_by_id(session, stage_id)
+        return ctx.spec.review == "experts" and ctx.stage.state in ("reviewing", "scoring")
 
 
 def scores_input_for_stage(stage_id: int):
