@@ -133,9 +133,10 @@ def test_every_unit_gets_its_own_history(scene):
     with session_scope() as s:
         stage_ids = dict(s.exec(select(Stage.unit_code, Stage.id)).all())
     for code in ("CE01", "M"):
-        publish(stage_ids[code], ["collecting"])
-        assert len(artifacts(artifact_key(code, "ranked"))) == 1
-        assert not artifacts(artifact_key(code, "approval"))  # nothing outstanding
+        # the session's Prefect server is shared with other tests: look at this run's artifacts
+        run_id = publish(stage_ids[code], ["collecting"])
+        assert len(artifacts(artifact_key(code, "ranked"), run_id)) == 1
+        assert not artifacts(artifact_key(code, "approval"), run_id)  # nothing outstanding
 
 
 def test_publishing_from_the_stage_flows_task_updates_in_place(scene):
