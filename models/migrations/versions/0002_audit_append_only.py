@@ -25,6 +25,10 @@ def upgrade() -> None:
     op.execute("""
         CREATE TRIGGER auditlog_append_only BEFORE UPDATE OR DELETE ON auditlog
         FOR EACH ROW EXECUTE FUNCTION auditlog_append_only()""")
+    # row triggers do not fire on TRUNCATE; refuse it with a statement trigger
+    op.execute("""
+        CREATE TRIGGER auditlog_no_truncate BEFORE TRUNCATE ON auditlog
+        FOR EACH STATEMENT EXECUTE FUNCTION auditlog_append_only()""")
 
 
 def downgrade() -> None:
@@ -32,5 +36,6 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER auditlog_no_update")
         op.execute("DROP TRIGGER auditlog_no_delete")
         return
+    op.execute("DROP TRIGGER auditlog_no_truncate ON auditlog")
     op.execute("DROP TRIGGER auditlog_append_only ON auditlog")
     op.execute("DROP FUNCTION auditlog_append_only()")
