@@ -1,0 +1,156 @@
+"""`tuijian demo` run once for real, then checked from its outputs alone.
+
+The rules below are written out from the 2023 notices (not read from the campaign file or
+computed by tuijian), so the check is independent of the code that produced the outputs:
+- MIIT 四(二): ≤ 5 experience centres per recommending unit, each demonstration city ≤ 2
+  extra; platforms 可报尽报.
+- Guangdong 一: Guangzhou and Foshan ≤ 4 (their extras not counted), other cities ≤ 2.
+- Wuhan 三(三): 2 special projects go directly to MIIT through the province; the rest to Hubei.
+- Hubei 三(四): 20 provincial demonstration projects.
+"""
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import pytest
+from docx import Document as Docx
+
+from tests.support.smtp import free_port
+
+pytestmark = pytest.mark.slow
+SLUG = "2023-xinxi-xiaofei"
+EXTRA, DIRECT, TITLE = "示范城市额外推荐", "特色项目，经省直报工信部", "省级示范项目"
+GUANGDONG_CITIES = {"440100", "440200", "440400", "440500", "440600", "440700", "440800", "440900",
+                    "441200", "441300", "441400", "441500", "441600", "441700", "441800", "441900",
+                    "442000", "445100", "445200", "445300"}
+DIRECT_TO_MIIT = {"110000", "120000", "310000", "500000", "210200", "370200", "330200", "350200", "440300"}
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> Path:
+    """Run `tuijian demo` in a fresh home, as a person would; return that home."""
+    home = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TUIJIAN_", "PREFECT_API"))}
+    env |= {"TUIJIAN_HOME": str(home), "TUIJIAN_SMTP_PORT": str(free_port()),
+            "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING"}
+    tuijian = Path(sys.executable).parent / "tuijian"
+    done = subprocess.run([str(tuijian), "demo", "--applications", "80", "--stop-server"], env=env,
+                          cwd=home, capture_output=True, text=True, timeout=600)
+    (home / "demo.log").write_text(done.stdout + done.stderr)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    return home
+
+
+def tables(out: Path) -> dict[str, list[dict]]:
+    """Every unit's 汇总表 rows: unit code → [{direction, unit, project, remark}]."""
+    manifest = json.loads((out / SLUG / "manifest.json").read_text())
+    found: dict[str, list[dict]] = {}
+    for doc in manifest["documents"]:
+        if doc["kind"] == "summary":
+            found.setdefault(doc["unit_code"], []).extend(read_table(out / SLUG / doc["file"]))
+    return found
+
+
+def read_table(path: Path) -> list[dict]:
+    ws = openpyxl.load_workbook(path).active
+    direction = "experience_centre" if "体验中心" in str(ws["A1"].value) else "platform"
+    rows = []
+    for number, company, project, _contact, remark in ws.iter_rows(min_row=4, max_col=5, values_only=True):
+        if isinstance(number, str) and number.startswith(("一、", "二、")):
+            direction = "experience_centre" if "体验中心" in number else "platform"
+        elif isinstance(number, int):
+            rows.append({"direction": direction, "unit": company, "project": project, "remark": remark or ""})
+    return rows
+
+
+def centres(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r["direction"] == "experience_centre"]
+
+
+def test_the_demo_writes_every_document_it_lists(demo):
+    manifest = json.loads((demo / "out" / SLUG / "manifest.json").read_text())
+    assert len(manifest["documents"]) > 50
+    for doc in manifest["documents"]:
+        path = demo / "out" / SLUG / doc["file"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == doc["sha256"], doc["file"]
+    assert (demo / "out" / SLUG / "示范项目名单.xlsx").exists()
+    assert len(list((demo / "out" / "mail").glob("*.eml"))) > 50
+
+
+def test_guangdong_city_quotas_hold(demo):
+    sent = tables(demo / "out")
+    assert GUANGDONG_CITIES & set(sent)
+    for code in GUANGDONG_CITIES & set(sent):
+        rows = centres(sent[code])
+        extras = [r for r in rows if EXTRA in r["remark"]]
+        base = [r for r in rows if not r["remark"]]
+        assert len(base) <= (4 if code in ("440100", "440600") else 2), code
+        assert len(extras) <= (2 if code in ("440100", "440600") else 0), code
+    # the demo gives Guangzhou 8 centres: its 4 + 2 extras are used and marked
+    assert len(centres(sent["440100"])) == 6
+    assert sum(EXTRA in r["remark"] for r in sent["440100"]) == 2
+
+
+def test_every_recommending_unit_respects_the_ministry_quota(demo):
+    sent = tables(demo / "out")
+    to_miit = (DIRECT_TO_MIIT | {"440000", "420000"}) & set(sent)
+    assert {"440000", "420000", "440300"} <= to_miit
+    for code in to_miit:
+        rows = centres(sent[code])
+        base = [r for r in rows if not r["remark"] or r["remark"] == TITLE]
+        assert len(base) <= 5, code
+        per_city = Counter(re.search(r"（(.+?)）", r["remark"]).group(1) if "（" in r["remark"] else code
+                           for r in rows if EXTRA in r["remark"] or DIRECT in r["remark"])
+        assert all(n <= 2 for n in per_city.values()), (code, per_city)
+
+
+def test_wuhan_sends_two_special_projects_through_hubei(demo):
+    sent = tables(demo / "out")
+    special = [r["project"] for r in centres(sent["420100"]) if DIRECT in r["remark"]]
+    assert len(special) == 2
+    hubei = {r["project"]: r["remark"] for r in sent["420000"]}
+    assert all(DIRECT in hubei[p] for p in special)
+    assert sum(TITLE in r["remark"] for r in sent["420000"]) <= 20
+
+
+def test_every_qualifying_platform_goes_up(demo):
+    sent = tables(demo / "out")
+    for child, parent in [(c, "440000") for c in GUANGDONG_CITIES & set(sent)] + [("420100", "420000")]:
+        up = {r["project"] for r in sent[parent] if r["direction"] == "platform"}
+        assert {r["project"] for r in sent[child] if r["direction"] == "platform"} <= up, child
+
+
+def test_shenzhen_reports_directly_to_the_ministry(demo):
+    letter = Docx(str(demo / "out" / SLUG / "440300-深圳市" / "推荐函.docx"))
+    text = [p.text for p in letter.paragraphs]
+    assert "工业和信息化部：" in text
+    assert not any(t.startswith("广东省") and t.endswith("：") for t in text)
+
+
+def test_dashboard_shows_the_demo_campaign(demo, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from core.settings import get_settings
+    from tasks.dashboard_app import create_app
+    from tests.support import databases
+
+    url = f"sqlite:///{demo / 'var' / 'tuijian.db'}"
+    databases.use(monkeypatch, url, demo)
+    try:
+        client = TestClient(create_app())
+        page = client.get(f"/c/{SLUG}")
+        assert page.status_code == 200
+        assert "广州市" in page.text and "已完成" in page.text
+        unit = client.get(f"/c/{SLUG}/u/440100")
+        sent = {r["project"] for r in tables(demo / "out")["440100"]}
+        assert unit.status_code == 200 and all(p in unit.text for p in sent)
+    finally:
+        databases.dispose(url)
+        get_settings.cache_clear()
