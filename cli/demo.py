@@ -118,19 +118,13 @@ def _scenario(config, seed: int, start: int) -> list[dict]:
 
 
 async def _run_chain(settings) -> list[str]:
-    from flows.campaign import campaign
-    from tasks.simulate import Actors
+    from tasks.rehearsal import run_chain
 
     console.rule("逐级推荐 / running the chain")
-    actors = Actors(SLUG, settings.output_dir / "mail", greedy_unit="")
-    flow_task = asyncio.create_task(campaign(SLUG, advance_clock=True, poll_seconds=0.5, max_parallel=8))
-    while not flow_task.done():
-        await actors.act_once()
-        await asyncio.sleep(0.5)
-    result = flow_task.result()
-    if result.get("failed"):
-        console.print(f"[red]失败的环节 / failed stages:[/] {result['failed']}")
-    return actors.log
+    result = await run_chain(SLUG, settings.output_dir / "mail", max_parallel=8)
+    if result.failed:
+        console.print(f"[red]失败的环节 / failed stages:[/] {result.failed}")
+    return result.actor_log
 
 
 def _publicity() -> Path:
