@@ -7,7 +7,7 @@ import anyio
 from prefect import flow, get_run_logger
 
 from core.db import session_scope
-from flows.stage import stage
+from flows.stage import deliver_mail, stage
 from tasks.chain import chain_rows, due_stages, missing_children, next_deadline, set_clock
 
 
@@ -30,6 +30,7 @@ async def campaign(slug: str, advance_clock: bool = False, poll_seconds: float =
     running: dict[str, asyncio.Task] = {}
     gate = asyncio.Semaphore(max_parallel)
     failed: dict[str, str] = {}
+    postman = asyncio.create_task(_deliver_while(running, poll_seconds))
     while True:
         now, rows = await anyio.to_thread.run_sync(_snapshot, slug)
         for code in due_stages(rows, now):
@@ -49,9 +50,19 @@ async def campaign(slug: str, advance_clock: bool = False, poll_seconds: float =
         if not busy and not advance_clock and next_deadline(rows, now) is None and not due_stages(rows, now):
             break
         await asyncio.sleep(poll_seconds)
+    postman.cancel()
+    await deliver_mail()
     return {"failed": failed, "missing": missing_children(rows)}
 
 
 async def _run_stage(gate: asyncio.Semaphore, slug: str, code: str) -> str:
     async with gate:
-        return await stage(campaign=slug, unit=code)
+        return await stage(campaign=slug, unit=code, send_mail=False)
+
+
+async def _deliver_while(running: dict, poll_seconds: float) -> None:
+    """One deliverer for every stage of the campaign: send what is due, again and again."""
+    while True:
+        if any(not t.done() for t in running.values()):
+            await deliver_mail()
+        await asyncio.sleep(poll_seconds)

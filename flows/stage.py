@@ -37,9 +37,14 @@ def run_name() -> str:
 
 
 @flow(flow_run_name=run_name, persist_result=False, log_prints=False)
-async def stage(campaign: str, unit: str) -> str:
-    """Collect, review, score, select, approve, document, forward and notify for one unit."""
+async def stage(campaign: str, unit: str, send_mail: bool = True) -> str:
+    """Collect, review, score, select, approve, document, forward and notify for one unit.
+
+    `send_mail=False` leaves delivery to the caller (the campaign flow runs one deliverer for
+    all its stages instead of one SMTP session per stage and step).
+    """
     run_id = current_run_id()
+    mail = deliver_mail if send_mail else _no_delivery
     stage_id = await open_stage(campaign, unit, run_id)
     while True:
         if await review_stage(stage_id) == "closed":
@@ -47,13 +52,13 @@ async def stage(campaign: str, unit: str) -> str:
         await obtain_scores(stage_id)
         await propose_list(stage_id)
         await publish_artifacts(stage_id, "awaiting_approval")
-        if await obtain_approval(stage_id, run_id) == "approved":
+        if await obtain_approval(stage_id, run_id, mail) == "approved":
             break
     await write_documents(stage_id)
     await forward_list(stage_id)
     state = await notify_and_close(stage_id)
     await publish_artifacts(stage_id, "closed")
-    await deliver_mail()
+    await mail()
     return state
 
 
@@ -76,17 +81,17 @@ async def obtain_scores(stage_id: int) -> None:
             get_run_logger().warning("评分被拒 / scores refused: %s", line)
 
 
-async def obtain_approval(stage_id: int, run_id: str | None) -> str:
+async def obtain_approval(stage_id: int, run_id: str | None, mail) -> str:
     """Wait for the official's decision; refusals wait again, timeouts escalate, never approve."""
     waits = 0
     while (need := await request_approval(stage_id, run_id)).state == "awaiting_approval":
-        await deliver_mail()
+        await mail()
         value = await wait_for(ApprovalInput, description=need.description,
                                key=retry_key(need.key, waits), timeout_s=need.timeout_s)
         if value is None:
             waits += 1
             await escalate_approval(stage_id)
-            await deliver_mail()
+            await mail()
             continue
         outcome = await record_approval(stage_id, value.model_dump(mode="json"))
         get_run_logger().info("审批 / approval: %s — %s", outcome["kind"], outcome["zh"])
@@ -95,6 +100,10 @@ async def obtain_approval(stage_id: int, run_id: str | None) -> str:
         if outcome["kind"] == "rejected":
             return "rejected"
     return "approved" if need.state in ("approved", "forwarded", "closed") else need.state
+
+
+async def _no_delivery() -> None:
+    """Delivery is someone else's job (see `stage(send_mail=False)`)."""
 
 
 async def deliver_mail() -> None:

@@ -20,6 +20,8 @@ class ChainResult:
 async def run_chain(slug: str, mail_dir: Path, *, max_parallel: int = 8, greedy_unit: str | None = "",
                     poll_seconds: float = 0.5) -> ChainResult:
     """Drive the campaign flow to the end while the simulated people answer every wait."""
+    from prefect.client.orchestration import get_client
+
     from flows.campaign import campaign
     from tasks.simulate import Actors
 
@@ -27,9 +29,10 @@ async def run_chain(slug: str, mail_dir: Path, *, max_parallel: int = 8, greedy_
     flow_task = asyncio.create_task(campaign(slug, advance_clock=True, poll_seconds=poll_seconds,
                                              max_parallel=max_parallel))
     sent = 0
-    while not flow_task.done():
-        sent += await actors.act_once()
-        await asyncio.sleep(poll_seconds)
+    async with get_client() as client:  # one client for every poll and answer
+        while not flow_task.done():
+            sent += await actors.act_once(client)
+            await asyncio.sleep(poll_seconds)
     result = flow_task.result()
     return ChainResult(failed=result.get("failed", {}), missing=result.get("missing", {}),
                        actor_log=actors.log, inputs_sent=sent)

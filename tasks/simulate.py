@@ -38,16 +38,16 @@ class Actors:
             self.__dict__["_box"] = Mailbox(self.mail_dir)
         return self.__dict__["_box"]
 
-    async def act_once(self) -> int:
+    async def act_once(self, client=None) -> int:
         """Answer every run that waits now; return how many inputs were sent."""
         sent = 0
-        for run in await waiting_stage_runs(self.slug):
+        for run in await waiting_stage_runs(self.slug, client):
             if (run.flow_run_id, run.key) in self._answered:
                 continue
             value = self._scores(run) if run.kind == "scores" else self._approval(run)
             if value is None:
                 continue
-            accepted, reason = await resume(run.flow_run_id, value)
+            accepted, reason = await resume(run.flow_run_id, value, client)
             self._answered.add((run.flow_run_id, run.key))
             sent += accepted
             if not accepted:

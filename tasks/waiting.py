@@ -29,12 +29,14 @@ class WaitingRun:
         return self.key.split("-", 1)[0]
 
 
-async def waiting_stage_runs(campaign: str | None = None) -> list[WaitingRun]:
-    """Stage runs paused or suspended for an input, oldest first."""
+async def waiting_stage_runs(campaign: str | None = None, client=None) -> list[WaitingRun]:
+    """Stage runs paused or suspended for an input, oldest first (pass a client to reuse it)."""
+    if client is None:
+        async with get_client() as own:
+            return await waiting_stage_runs(campaign, own)
     flt = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED])))
-    async with get_client() as client:
-        runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["stage"])),
-                                           flow_run_filter=flt, limit=200)
+    runs = await client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["stage"])),
+                                       flow_run_filter=flt, limit=200)
     out = []
     for run in runs:
         details = run.state.state_details if run.state else None
@@ -46,11 +48,13 @@ async def waiting_stage_runs(campaign: str | None = None) -> list[WaitingRun]:
     return out
 
 
-async def resume(flow_run_id: str, run_input: dict) -> tuple[bool, str]:
+async def resume(flow_run_id: str, run_input: dict, client=None) -> tuple[bool, str]:
     """Send an input to a waiting run; return (accepted, reason) as the server answered."""
     from uuid import UUID
 
-    async with get_client() as client:
-        result = await client.resume_flow_run(UUID(flow_run_id), run_input=run_input)
+    if client is None:
+        async with get_client() as own:
+            return await resume(flow_run_id, run_input, own)
+    result = await client.resume_flow_run(UUID(flow_run_id), run_input=run_input)
     reason = getattr(result.details, "reason", None) or ""
     return result.status.value == "ACCEPT", reason
