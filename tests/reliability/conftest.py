@@ -15,7 +15,7 @@ from tests.conftest import MINI_CAMPAIGN
 from tests.support import databases
 from tests.support.factories import file_application
 from tests.support.smtp import SMTPServer
-from tests.support.stage_runs import SLUG, UNIT, World
+from tests.support.world import SLUG, UNIT, World
 
 pytestmark = pytest.mark.prefect
 

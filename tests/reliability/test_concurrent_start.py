@@ -13,7 +13,8 @@ from core.db import session_scope
 from core.errors import Conflict
 from models import Entry, Stage
 from tests.reliability.conftest import prepare_campaign
-from tests.support.stage_runs import UNIT, World, answer_until
+from tests.support.people import answer_until
+from tests.support.world import UNIT, World
 
 COORDINATORS = 10
 

@@ -23,8 +23,9 @@ import random
 import signal
 from collections import Counter
 
-from tests.support.stage_runs import World, crash_unfinished, flush_mail, run_stage
+from tests.support.stage_runs import crash_unfinished, flush_mail, run_stage
 from tests.support.stage_state import mail_picture, picture
+from tests.support.world import World
 
 STEPS = {  # the stage's steps and the tasks whose commits belong to them, in flow order
     "collect": ("open_stage",), "review": ("review_stage",),

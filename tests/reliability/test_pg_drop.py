@@ -10,7 +10,8 @@ import pytest
 from prefect.client.orchestration import get_client
 
 from tests.reliability.test_kill_stage import comparable, reference
-from tests.support.stage_runs import World, flush_mail, run_stage
+from tests.support.stage_runs import flush_mail, run_stage
+from tests.support.world import World
 
 pytestmark = [pytest.mark.postgres, pytest.mark.prefect]
 

@@ -13,7 +13,6 @@ gets PREFECT_CLIENT_MAX_RETRIES=2 so that this longer outage happens within seco
 test waits until the process has logged that it saw the server gone and kept waiting.
 """
 
-import asyncio
 import time
 
 import pytest
@@ -22,8 +21,9 @@ from sqlmodel import select
 
 from core.prefect_server import free_port, start_server
 from models import Entry, Stage
-from tasks.waiting import waiting_stage_runs
-from tests.support.stage_runs import UNIT, World, answer_until, default_answer, drive, start
+from tests.support.people import answer_until, default_answer, waiting_for
+from tests.support.stage_runs import drive, start
+from tests.support.world import UNIT, World
 
 pytestmark = pytest.mark.slow
 
@@ -32,11 +32,6 @@ pytestmark = pytest.mark.slow
 def db(sqlite_db):
     """The app database does not matter here: SQLite."""
     return sqlite_db
-
-
-def waiting_for(kind: str) -> bool:
-    """True once the stage run waits for an input of this kind."""
-    return any(r.unit == UNIT and r.kind == kind for r in asyncio.run(waiting_stage_runs("mini-test")))
 
 
 def wait_for_text(path, text: str, proc, timeout: float = 120) -> None:

@@ -169,3 +169,18 @@ def mail_picture(received: list) -> dict[str, list[tuple]]:
         copies.setdefault(msg["Message-ID"], []).append(
             (str(msg["Subject"]), tuple(sorted(r.rcpt_tos)), _digest(_plain(body)), tuple(files)))
     return copies
+
+
+def tables_containing(url: str, needle: str) -> set[str]:
+    """The tables (as `table.column`) where any stored value contains `needle`."""
+    eng = engine(url)
+    found = set()
+    try:
+        with eng.connect() as conn:
+            for table in Stage.metadata.sorted_tables:
+                for row in conn.execute(table.select()):
+                    found |= {f"{table.name}.{col}" for col, value in row._mapping.items()
+                              if value is not None and needle in str(value)}
+    finally:
+        eng.dispose()
+    return found

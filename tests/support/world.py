@@ -1,0 +1,84 @@
+"""A `World`: one run's own database, home folder and SMTP server.
+
+The reliability tests copy one prepared starting point into several worlds, so that a
+disturbed run and an undisturbed one can be compared.
+"""
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models import Application, Message, Stage
+from tests.support.smtp import SMTPServer
+from tests.support.stage_state import engine
+
+ROOT = Path(__file__).resolve().parents[2]
+SLUG = "mini-test"
+UNIT = "110200"
+CODE = re.compile(r"--code ([A-Z2-9]{10})")
+RUN_TIMEOUT_S = 180.0
+
+
+def api_url() -> str:
+    """The Prefect API this test session talks to (the session's test server)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()
+
+
+@dataclass
+class World:
+    """One run's database URL, home folder and SMTP server."""
+
+    url: str
+    home: Path
+    smtp: SMTPServer
+    extra_env: dict[str, str] = field(default_factory=dict)
+    runs: int = 0
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of a flow process of this world."""
+        return dict(os.environ) | {
+            "TUIJIAN_DATABASE_URL": self.url, "TUIJIAN_HOME": str(self.home),
+            "TUIJIAN_SMTP_HOST": "127.0.0.1", "TUIJIAN_SMTP_PORT": str(self.smtp.port),
+            "TUIJIAN_SMTP_SECURITY": "none", "PREFECT_API_URL": api_url(),
+            "PREFECT_HOME": str(self.home / "prefect-client"), "PREFECT_LOGGING_LEVEL": "WARNING",
+        } | self.extra_env | extra
+
+    def session(self) -> Session:
+        """A session on this world's database."""
+        if self._engine is None:
+            self._engine = engine(self.url)
+        return Session(self._engine)
+
+    def dispose(self) -> None:
+        """Close this world's connections (before its database is copied or dropped)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def claimed_run(self, unit: str = UNIT) -> str | None:
+        """The flow run id that holds the unit's stage in this world."""
+        with self.session() as s:
+            return s.exec(select(Stage.flow_run_id).where(Stage.unit_code == unit)).one()
+
+    def approval_code(self, official: str) -> str:
+        """The newest one-time code mailed to an official (read from the outbox)."""
+        with self.session() as s:
+            bodies = s.exec(select(Message.body_text).where(Message.kind == "approval_request")
+                            .order_by(Message.id.desc())).all()
+        for body in bodies:
+            if f"--official {official} --code" in body:
+                return CODE.search(body).group(1)
+        raise AssertionError(f"no approval request mailed to {official}")
+
+    def references(self, unit: str = UNIT) -> list[str]:
+        """The references of the applications filed with a unit, in filing order."""
+        with self.session() as s:
+            return list(s.exec(select(Application.reference).where(Application.unit_code == unit)
+                               .order_by(Application.id)))
