@@ -127,7 +127,7 @@ class UnitSpec(Strict):
     provincial_titles: int = Field(0, ge=0)
     per_direction_tables: bool = False
     paper_copies: int = Field(0, ge=0)
-    approval_timeout_hours: int = Field(48, gt=0)
+    approval_timeout_hours: float = Field(48, gt=0)  # fractions allowed (rehearsals, tests)
     contacts: list[Person] = []
     officials: list[Person] = []
     experts: list[Expert] = []

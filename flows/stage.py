@@ -6,7 +6,7 @@ from prefect.runtime import flow_run as runtime_run
 
 from core.errors import Conflict
 from tasks.approval import ApprovalInput
-from tasks.inputs import current_run_id, retry_key, wait_for
+from tasks.inputs import current_run_id, wait_for
 from tasks.stage_tasks import (
     escalate_approval,
     forward_list,
@@ -68,13 +68,11 @@ async def obtain_scores(stage_id: int) -> None:
 
     if not await anyio.to_thread.run_sync(reviews_with_experts, stage_id):
         return
-    waits = 0
     while (need := await prepare_scoring(stage_id)).state == "scoring":
         model = scores_input_for_stage(stage_id)
-        value = await wait_for(model, description=need.description, key=retry_key(need.key, waits),
+        value = await wait_for(model, description=need.description, key=need.key,
                                timeout_s=need.timeout_s)
         if value is None:
-            waits += 1
             continue
         refused = await record_scores_input(stage_id, value.model_dump(mode="json"))
         for line in refused:
@@ -83,13 +81,11 @@ async def obtain_scores(stage_id: int) -> None:
 
 async def obtain_approval(stage_id: int, run_id: str | None, mail) -> str:
     """Wait for the official's decision; refusals wait again, timeouts escalate, never approve."""
-    waits = 0
     while (need := await request_approval(stage_id, run_id)).state == "awaiting_approval":
         await mail()
         value = await wait_for(ApprovalInput, description=need.description,
-                               key=retry_key(need.key, waits), timeout_s=need.timeout_s)
+                               key=need.key, timeout_s=need.timeout_s)
         if value is None:
-            waits += 1
             await escalate_approval(stage_id)
             await mail()
             continue

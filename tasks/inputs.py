@@ -3,22 +3,23 @@
 A run started from a deployment is *suspended*: its process exits and holds nothing while
 the official thinks; resuming reschedules it and the flow re-runs from the top, where
 every step finds its work already done in the database and the suspend call returns the
-stored input (same key). A run without a deployment (tests, `--local`) *pauses* in process.
+stored input (same key). A run without a deployment (tests, subflows of the campaign flow)
+*pauses* in process.
 
-A paused run polls the Prefect API. Prefect's own pause loop dies on the first failed poll,
-so while the server is unreachable (restarting, say) we keep polling ourselves until it is
-back, and then take the input it holds for this wait — or pause again if it holds none.
+Our timeout (escalation) is not Prefect's pause timeout: an expired Prefect pause can never
+be resumed, and a paused run cannot be paused again. So the pause keeps listening in the
+background; after `timeout_s` we return None so the caller can escalate, and the caller's
+next wait with the same key picks up the same listener.
 """
 
-import anyio
-import httpx
-from prefect.client.orchestration import get_client
+import asyncio
+
 from prefect.context import FlowRunContext
-from prefect.exceptions import FlowPauseTimeout, PrefectHTTPStatusError
 from prefect.flow_runs import apause_flow_run, asuspend_flow_run
 from prefect.input import RunInput
-from prefect.input.run_input import keyset_from_base_key
-from prefect.logging import get_run_logger
+
+PAUSE_LIMIT_S = 30 * 24 * 3600  # after this the run must be started again (the stage resumes where it was)
+_listening: dict[tuple[str | None, str], asyncio.Future] = {}
 
 
 def current_run_id() -> str | None:
@@ -35,69 +36,22 @@ def is_deployed() -> bool:
 
 async def wait_for(model: type[RunInput], *, description: str, key: str,
                    timeout_s: int, poll_s: int = 1) -> RunInput | None:
-    """Return the input a person submitted for `key`, or None when the wait timed out (pause only)."""
+    """Return the input a person submitted for `key`, or None when `timeout_s` passed first (pause only)."""
     form = model.with_initial_data(description=description)
     if is_deployed():
         return await asuspend_flow_run(wait_for_input=form, key=key, timeout=None)
-    deadline = anyio.current_time() + timeout_s
+    ident = (current_run_id(), key)
+    waiter = _listening.get(ident)
+    if waiter is None:
+        waiter = _listening[ident] = asyncio.ensure_future(apause_flow_run(
+            wait_for_input=form, key=key, timeout=PAUSE_LIMIT_S, poll_interval=poll_s))
     try:
-        return await apause_flow_run(wait_for_input=form, key=key, timeout=timeout_s, poll_interval=poll_s)
-    except FlowPauseTimeout:
+        value = await asyncio.wait_for(asyncio.shield(waiter), timeout_s)
+    except TimeoutError:
         return None
-    except (httpx.TransportError, PrefectHTTPStatusError) as exc:
-        if not server_unreachable(exc):
-            raise
-        get_run_logger().warning("Prefect 服务器暂不可达，继续等待输入 / Prefect server unreachable, "
-                                 "still waiting for the input: %r", exc)
-    value = await _wait_through_outage(form, key, deadline, poll_s)
-    if value is _PAUSE_AGAIN:
-        left = max(int(deadline - anyio.current_time()), 1)
-        return await wait_for(model, description=description, key=key, timeout_s=left, poll_s=poll_s)
+    except BaseException:  # the flow itself is ending: stop listening for it
+        _listening.pop(ident, None)
+        waiter.cancel()
+        raise
+    _listening.pop(ident, None)
     return value
-
-
-def server_unreachable(exc: Exception) -> bool:
-    """True for a failure that says the Prefect server is away, not that the request was wrong."""
-    if isinstance(exc, PrefectHTTPStatusError):
-        return exc.response.status_code >= 500
-    return isinstance(exc, httpx.TransportError)
-
-
-_PAUSE_AGAIN = object()
-
-
-async def _wait_through_outage(form: type[RunInput], key: str, deadline: float, poll_s: int):
-    """Poll until the server answers; return the input once the run is resumed, None at the
-    deadline, or _PAUSE_AGAIN when the run is running with no input (the pause never got through)."""
-    run_id = FlowRunContext.get().flow_run.id
-    response_key = keyset_from_base_key(f"paused-{key}")["response"]
-    while anyio.current_time() < deadline:
-        await anyio.sleep(poll_s)
-        try:
-            running, value = await _poll(run_id, response_key)
-        except (httpx.TransportError, PrefectHTTPStatusError) as exc:
-            if server_unreachable(exc):
-                continue
-            raise
-        if running:
-            return _PAUSE_AGAIN if value is None else form.model_validate_json(value)
-    return None
-
-
-async def _poll(run_id, response_key: str) -> tuple[bool, str | None]:
-    """Whether the run was resumed, and the input stored for this wait (None if there is none)."""
-    async with get_client() as client:
-        state = (await client.read_flow_run(run_id)).state
-        if state is None or not state.is_running():
-            return False, None
-        try:
-            return True, await client.read_flow_run_input(flow_run_id=run_id, key=response_key)
-        except PrefectHTTPStatusError as exc:
-            if exc.response.status_code == 404:
-                return True, None
-            raise
-
-
-def retry_key(key: str, waits: int) -> str:
-    """A fresh key for waiting again in the same process after a pause timed out."""
-    return key if waits == 0 else f"{key}-w{waits}"

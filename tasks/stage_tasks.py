@@ -136,7 +136,7 @@ def _prepare_scoring(session, ctx: StageContext) -> Wait:
 
     return Wait(state="scoring", key=f"scores-r{ctx.stage.round}-i{ctx.stage.inputs_seen}",
                 description=scores_description(session, ctx.stage.id),
-                timeout_s=ctx.spec.approval_timeout_hours * 3600)
+                timeout_s=max(1, round(ctx.spec.approval_timeout_hours * 3600)))
 
 
 def _write_sheets(session, ctx: StageContext) -> None:
@@ -210,7 +210,7 @@ def _request_approval(session, ctx: StageContext, flow_run_id: str | None) -> Wa
                     "修改名单选 edit 并列出申报编号。 / Enter your official id and the one-time code "
                     f"from your e-mail. Officials: {', '.join(sorted(people))}")
     return Wait(state="awaiting_approval", key=pause_key(ctx), description=md + instructions,
-                timeout_s=ctx.spec.approval_timeout_hours * 3600, flow_run_id=flow_run_id)
+                timeout_s=max(1, round(ctx.spec.approval_timeout_hours * 3600)), flow_run_id=flow_run_id)
 
 
 def _person(session, ctx: StageContext, key: str):

@@ -35,10 +35,11 @@ def _run_in_thread(fn, *args):
     return thread, box
 
 
-def _wait_for_input(unit: str, kind: str, timeout: float = 60):
+def _wait_for_input(unit: str, kind: str, timeout: float = 60, key_suffix: str = ""):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = [r for r in asyncio.run(waiting_stage_runs("mini-test")) if r.unit == unit and r.kind == kind]
+        runs = [r for r in asyncio.run(waiting_stage_runs("mini-test"))
+                if r.unit == unit and r.kind == kind and r.key.endswith(key_suffix)]
         if runs:
             return runs[0]
         time.sleep(0.3)
@@ -104,3 +105,81 @@ def test_stage_runs_scores_approves_and_forwards_once(mini_campaign, prefect_ser
         refused = s.exec(select(AuditLog).where(AuditLog.action == "approval.refused.wrong_official")).all()
         assert len(refused) == 1
     assert len(platform_ref) == 4
+
+
+def _file_at_jiashi(n: int) -> list[str]:
+    """甲市 (formal review, no experts): base 1 + 1 demonstration-city extra for centres."""
+    with session_scope() as s:
+        set_clock(s, "mini-test", parse_local("2031-06-01 09:00"))
+        refs = [file_application(s, "mini-test", "110100", "experience_centre", region="110100").reference
+                for _ in range(n)]
+        set_clock(s, "mini-test", parse_local("2031-06-10 18:00"))
+    return refs
+
+
+def _answer(unit: str, official: str, key_suffix: str = "", **fields) -> None:
+    """Wait until the unit asks for approval, then answer with the code the official was mailed."""
+    waiting = _wait_for_input(unit, "approval", key_suffix=key_suffix)
+    value = {"official": official, "code": _code_for(official), **fields}
+    accepted, reason = asyncio.run(resume(waiting.flow_run_id, value))
+    assert accepted, reason
+
+
+def _stage_row(unit: str) -> Stage:
+    with session_scope() as s:
+        return s.exec(select(Stage).where(Stage.unit_code == unit)).one()
+
+
+def test_over_quota_edit_is_refused_and_a_reject_goes_back_to_review(mini_campaign, prefect_server):
+    from flows.stage import stage
+
+    refs = _file_at_jiashi(3)
+    thread, box = _run_in_thread(stage, "mini-test", "110100")
+    # all three centres: over 甲市's 1 + 1 extra → refused with the quota named, code burnt
+    _answer("110100", "c1-off", decision="edit", selection=refs, reason="全部推荐")
+    _wait_for_input("110100", "approval")
+    assert _stage_row("110100").round == 1
+    with session_scope() as s:
+        refusal = s.exec(select(AuditLog).where(AuditLog.action == "approval.refused.over_quota")).one()
+        assert "名额" in refusal.after["zh"]
+    # a rejection with a reason sends the stage back to review; a new round follows
+    _answer("110100", "c1-off", decision="reject", reason="请补充材料后重报")
+    _wait_for_input("110100", "approval")
+    assert _stage_row("110100").round == 2
+    # an edit within the quota counts: the third-ranked as base, the first as extra
+    _answer("110100", "c1-off", decision="edit", selection=[f"{refs[2]}:base", f"{refs[0]}:extra"], reason="调整")
+    thread.join(120)
+    assert "error" not in box, box.get("error")
+    with session_scope() as s:
+        chosen = {e.application_id: e.quota_kind for e in s.exec(
+            select(Entry).where(Entry.unit_code == "110100", Entry.status == "selected"))}
+        up = s.exec(select(Entry).where(Entry.unit_code == "110000")).all()
+    assert sorted(chosen.values()) == ["base", "extra"]
+    assert {e.passthrough for e in up} == {None, "extra"}
+    assert _stage_row("110100").state == "closed"
+
+
+def test_an_overdue_approval_is_escalated_never_approved(tmp_path, sqlite_db, prefect_server):
+    from flows.stage import stage
+    from tests.conftest import MINI_CAMPAIGN
+    from tests.support.databases import install
+
+    text = MINI_CAMPAIGN.read_text().replace('name = "甲市"\nlevel = "city"\n',
+                                             'name = "甲市"\nlevel = "city"\napproval_timeout_hours = 0.001\n')
+    path = tmp_path / "campaign.toml"
+    path.write_text(text)
+    install(path)
+    _file_at_jiashi(1)
+    thread, box = _run_in_thread(stage, "mini-test", "110100")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _stage_row("110100").escalated_at is None:
+        time.sleep(0.5)
+    stage_row = _stage_row("110100")
+    assert stage_row.escalated_at is not None and stage_row.state == "awaiting_approval"
+    with session_scope() as s:
+        sent_to = {m.recipient for m in s.exec(select(Message).where(Message.kind == "escalation"))}
+    assert {"c1-off@example.org", "p-con@example.org"} <= sent_to  # the official and the parent unit
+    _answer("110100", "c1-off")  # the flow waits on after escalating
+    thread.join(120)
+    assert "error" not in box, box.get("error")
+    assert _stage_row("110100").state == "closed"
