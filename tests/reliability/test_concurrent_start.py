@@ -6,16 +6,17 @@ each selected entry exactly once."""
 import asyncio
 import threading
 
+import pytest
 from prefect.client.orchestration import get_client
 from sqlmodel import select
 
 from core.db import session_scope
 from core.errors import Conflict
 from models import Entry, Stage
-from tests.reliability.conftest import prepare_campaign
 from tests.support.people import answer_until
-from tests.support.world import UNIT, World
+from tests.support.world import UNIT, World, prepare_campaign
 
+pytestmark = pytest.mark.prefect
 COORDINATORS = 10
 
 

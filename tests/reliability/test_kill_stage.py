@@ -23,9 +23,13 @@ import random
 import signal
 from collections import Counter
 
+import pytest
+
 from tests.support.stage_runs import crash_unfinished, flush_mail, run_stage
 from tests.support.stage_state import mail_picture, picture
 from tests.support.world import World
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 STEPS = {  # the stage's steps and the tasks whose commits belong to them, in flow order
     "collect": ("open_stage",), "review": ("review_stage",),

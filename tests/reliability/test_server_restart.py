@@ -25,7 +25,7 @@ from tests.support.people import answer_until, default_answer, waiting_for
 from tests.support.stage_runs import drive, start
 from tests.support.world import UNIT, World
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -18,11 +18,10 @@ from tasks.approval import MAX_FAILED, apply_approval
 from tasks.chain import set_clock
 from tasks.outbox import deliver_pending
 from tasks.stages import load_stage
-from tests.reliability.conftest import prepare_campaign
 from tests.support.people import answer_until, default_answer, mailed_code, submit, waiting_for
 from tests.support.stage_runs import run_in_thread
 from tests.support.stage_state import tables_containing
-from tests.support.world import SLUG, UNIT, World
+from tests.support.world import SLUG, UNIT, World, prepare_campaign
 
 pytestmark = pytest.mark.prefect
 OFFICIAL = "c2-off@example.org"

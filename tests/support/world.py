@@ -6,13 +6,19 @@ disturbed run and an undisturbed one can be compared.
 
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from core.clock import parse_local
+from core.db import session_scope
 from models import Application, Message, Stage
+from tasks.chain import set_clock
+from tests.support import databases
+from tests.support.factories import file_application
 from tests.support.smtp import SMTPServer
 from tests.support.stage_state import engine
 
@@ -21,6 +27,7 @@ SLUG = "mini-test"
 UNIT = "110200"
 CODE = re.compile(r"--code ([A-Z2-9]{10})")
 RUN_TIMEOUT_S = 180.0
+MINI_CAMPAIGN = ROOT / "tests" / "data" / "mini-campaign.toml"
 
 
 def api_url() -> str:
@@ -82,3 +89,49 @@ class World:
         with self.session() as s:
             return list(s.exec(select(Application.reference).where(Application.unit_code == unit)
                                .order_by(Application.id)))
+
+
+def prepare_campaign() -> list[str]:
+    """The mini campaign with three experience centres and one platform filed with 乙市 (110200),
+    and the campaign clock just past 乙市's deadline; return the references."""
+    databases.install(MINI_CAMPAIGN)
+    with session_scope() as s:
+        set_clock(s, SLUG, parse_local("2031-06-01 09:00"))
+        for direction in ("experience_centre", "experience_centre", "experience_centre", "platform"):
+            file_application(s, SLUG, UNIT, direction)
+        set_clock(s, SLUG, parse_local("2031-06-10 18:00"))
+    with session_scope() as s:
+        return list(s.exec(select(Application.reference).order_by(Application.id)))
+
+
+class Worlds:
+    """Copies of one prepared database, each with its own home folder and SMTP server."""
+
+    def __init__(self, url: str, tmp_path: Path) -> None:
+        self.url, self.tmp_path, self.made = url, tmp_path, []
+
+    def make(self, name: str, **extra_env: str) -> World:
+        """A fresh copy of the starting point."""
+        home = self.tmp_path / name
+        (home / "var").mkdir(parents=True)
+        if self.url.startswith("sqlite"):
+            target = home / "var" / "tuijian.db"
+            shutil.copy(self.url.split("///", 1)[1], target)
+            url = f"sqlite:///{target}"
+        else:
+            source = self.url.rsplit("/", 1)[1]
+            databases.pg_create(f"{source}_{name}", template=source)
+            url = databases.pg_url(f"{source}_{name}")
+        smtp = SMTPServer()
+        smtp.start()
+        world = World(url, home, smtp, dict(extra_env))
+        self.made.append(world)
+        return world
+
+    def close(self) -> None:
+        """Stop the SMTP servers, close connections, drop the PostgreSQL copies."""
+        for world in self.made:
+            world.smtp.stop()
+            world.dispose()
+            if not world.url.startswith("sqlite"):
+                databases.pg_drop(world.url.rsplit("/", 1)[1])
