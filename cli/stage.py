@@ -34,6 +34,8 @@ def approve(unit: str, official: str = typer.Option(..., help="your official id"
             code: str = typer.Option(..., help="the one-time code from your e-mail"),
             reject: str | None = typer.Option(None, help="reject the list, with this reason"),
             edit: str | None = typer.Option(None, help="approve an edited list: references separated by commas"),
+            override_double_track: str | None = typer.Option(
+                None, help="approve although paper copies / online registration are missing: the reason"),
             campaign: str = CAMPAIGN) -> None:
     """Approve (or reject / edit) a stage's list: sends the same input as the Prefect UI form."""
     from core.db import session_scope
@@ -51,6 +53,8 @@ def approve(unit: str, official: str = typer.Option(..., help="your official id"
         value |= {"decision": "reject", "reason": reject}
     elif edit:
         value |= {"decision": "edit", "selection": [r.strip() for r in edit.split(",") if r.strip()]}
+    if override_double_track and not reject:
+        value |= {"override_double_track": True, "reason": override_double_track}
     accepted, reason = asyncio.run(resume(run_id, value))
     if not accepted:
         raise Conflict(f"Prefect 未接受输入：{reason}", f"Prefect did not take the input: {reason}")

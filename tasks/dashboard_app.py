@@ -74,6 +74,13 @@ def overview(slug: str, refresh: Refresh = REFRESH_SECONDS) -> HTMLResponse:
                                REFRESH=refresh))
 
 
+def double_track_gaps(session, stage_id: int) -> list:
+    """Paper copies and online registrations still missing at a stage (双轨)."""
+    from tasks.double_track import double_track_gaps as gaps
+
+    return gaps(session, stage_id)
+
+
 def unit_page(slug: str, code: str, refresh: Refresh = REFRESH_SECONDS) -> HTMLResponse:
     """One unit: its stage, counts, entries with scores, documents and audit trail."""
     with session_scope() as session:
@@ -94,6 +101,7 @@ def unit_page(slug: str, code: str, refresh: Refresh = REFRESH_SECONDS) -> HTMLR
             "children": tree_view(status, unit.children, f"/c/{slug}", deep=False),
             "ancestors": [(c, names.get(c, c)) for c in ancestors], "names": names,
             "documents": unit_documents(session, unit.stage_id),
+            "gaps": double_track_gaps(session, unit.stage_id) if unit.stage_id else [],
             "base": f"/c/{slug}", "REFRESH": refresh,
         }
     return HTMLResponse(render("unit.html", **context))

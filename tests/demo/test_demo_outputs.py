@@ -151,6 +151,7 @@ def test_dashboard_shows_the_demo_campaign(demo, monkeypatch):
         unit = client.get(f"/c/{SLUG}/u/440100")
         sent = {r["project"] for r in tables(demo / "out")["440100"]}
         assert unit.status_code == 200 and all(p in unit.text for p in sent)
+        assert "纸质材料与网上登记" in unit.text and "无缺失" in unit.text  # every copy was received
     finally:
         databases.dispose(url)
         get_settings.cache_clear()

@@ -84,10 +84,15 @@ def test_stage_runs_scores_approves_and_forwards_once(mini_campaign, prefect_ser
     # a wrong official is refused and the flow waits again
     accepted, _ = asyncio.run(resume(waiting.flow_run_id, {"official": "p-off", "code": "AAAAAAAAAA"}))
     assert accepted
-    waiting = _wait_for_input("110200", "approval")
-    code = _code_for("c2-off")
-    accepted, reason = asyncio.run(resume(waiting.flow_run_id, {"official": "c2-off", "code": code}))
-    assert accepted, reason
+    _wait_for_input("110200", "approval")
+    # the official approves from the command line: the same input, through Prefect's API
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    done = CliRunner().invoke(app, ["approve", "110200", "--official", "c2-off", "--code", _code_for("c2-off"),
+                                    "--campaign", "mini-test"])
+    assert done.exit_code == 0, done.output
     thread.join(120)
     assert "error" not in box, box.get("error")
     with session_scope() as s:
