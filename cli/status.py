@@ -34,12 +34,28 @@ def show(
     ready_db()
     with session_scope() as session:
         status = load_status(session, pick_campaign(session, slug))
-    roots, matched = filter_tree(status, level=level, region=region, state=state, late=late)
+        roots, matched = filter_tree(status, level=level, region=region, state=state, late=late)
+        gaps = open_gaps(session, status, matched)
     if as_json:
-        typer.echo(json.dumps(status_document(status, roots, matched), ensure_ascii=False, indent=2))
+        document = status_document(status, roots, matched)
+        document["double_track_missing"] = {code: [g.zh for g in found] for code, found in gaps.items()}
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     console.print(render_tree(status, roots, matched))
     console.print(footer(status, matched))
+    for code, found in gaps.items():
+        console.print(f"[yellow]双轨缺失 / double track missing[/] {status.units[code].name}：", highlight=False)
+        for gap in found:
+            console.print(f"  • {gap.zh}", markup=False, highlight=False)
+
+
+def open_gaps(session, status: CampaignStatus, matched: set[str]) -> dict[str, list]:
+    """Paper copies / online registrations still missing at stages not yet approved."""
+    from tasks.double_track import double_track_gaps
+
+    return {code: found for code in sorted(matched)
+            if (u := status.units[code]).stage_id and u.state not in ("approved", "forwarded", "closed")
+            and (found := double_track_gaps(session, u.stage_id))}
 
 
 def status_document(status: CampaignStatus, roots: list[UnitStatus], matched: set[str]) -> dict:
