@@ -10,7 +10,6 @@ relayed anywhere.
 import os
 import re
 import socket
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from core.errors import Conflict
+from core.files import write_atomic
 
 INDEX = "index.tsv"
 INDEX_COLUMNS = ("number", "file", "received_at", "mail_from", "recipient", "subject", "message_id")
@@ -53,19 +53,7 @@ def next_number(folder: Path) -> int:
     return max(numbers, default=0) + 1
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file so readers see nothing or all of it (temporary file + rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+atomic_write = write_atomic  # the sink writes each message whole or not at all
 
 
 def _cell(value: object) -> str:

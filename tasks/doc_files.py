@@ -1,16 +1,14 @@
 """File plumbing for generated documents: safe names, stable zip packages, atomic writes."""
 
 import hashlib
-import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 from datetime import datetime
 from io import BytesIO
-from pathlib import Path
 
 from core.clock import local
+from core.files import write_atomic  # noqa: F401  (re-exported for the document writers)
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _SPACES = re.compile(r"\s+")
@@ -51,17 +49,3 @@ def sha256_hex(data: bytes) -> str:
     """Return the hex SHA-256 of some bytes."""
     return hashlib.sha256(data).hexdigest()
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write bytes to `path` via a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -5,7 +5,6 @@ Runs are resumed the way an official would: through Prefect's API with an input 
 
 import asyncio
 import re
-import threading
 import time
 
 import pytest
@@ -17,22 +16,9 @@ from models import AuditLog, Entry, Message, Stage
 from tasks.chain import set_clock
 from tasks.waiting import resume, waiting_stage_runs
 from tests.support.factories import file_application
+from tests.support.stage_runs import run_in_thread
 
 pytestmark = pytest.mark.prefect
-
-
-def _run_in_thread(fn, *args):
-    box = {}
-
-    def target():
-        try:
-            box["result"] = asyncio.run(fn(*args))
-        except BaseException as exc:  # surfaced by the test
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    return thread, box
 
 
 def _wait_for_input(unit: str, kind: str, timeout: float = 60, key_suffix: str = ""):
@@ -76,11 +62,11 @@ def test_stage_runs_scores_approves_and_forwards_once(mini_campaign, prefect_ser
     from flows.stage import stage
 
     refs = _setup()
-    thread, box = _run_in_thread(stage, "mini-test", "110200")
+    thread, box = run_in_thread(stage, "mini-test", "110200")
     _score_all("110200", refs, "c2-e1")
     waiting = _wait_for_input("110200", "approval")
     with session_scope() as s:
-        platform_ref = [e for e in s.exec(select(Entry).where(Entry.unit_code == "110200"))]
+        entries_here = len(s.exec(select(Entry).where(Entry.unit_code == "110200")).all())
     # a wrong official is refused and the flow waits again
     accepted, _ = asyncio.run(resume(waiting.flow_run_id, {"official": "p-off", "code": "AAAAAAAAAA"}))
     assert accepted
@@ -109,7 +95,7 @@ def test_stage_runs_scores_approves_and_forwards_once(mini_campaign, prefect_ser
         assert all(e.from_unit_code == "110200" for e in up)
         refused = s.exec(select(AuditLog).where(AuditLog.action == "approval.refused.wrong_official")).all()
         assert len(refused) == 1
-    assert len(platform_ref) == 4
+    assert entries_here == 4
 
 
 def _file_at_jiashi(n: int) -> list[str]:
@@ -139,7 +125,7 @@ def test_over_quota_edit_is_refused_and_a_reject_goes_back_to_review(mini_campai
     from flows.stage import stage
 
     refs = _file_at_jiashi(3)
-    thread, box = _run_in_thread(stage, "mini-test", "110100")
+    thread, box = run_in_thread(stage, "mini-test", "110100")
     # all three centres: over 甲市's 1 + 1 extra → refused with the quota named, code burnt
     _answer("110100", "c1-off", decision="edit", selection=refs, reason="全部推荐")
     _wait_for_input("110100", "approval")
@@ -175,7 +161,7 @@ def test_an_overdue_approval_is_escalated_never_approved(tmp_path, sqlite_db, pr
     path.write_text(text)
     install(path)
     _file_at_jiashi(1)
-    thread, box = _run_in_thread(stage, "mini-test", "110100")
+    thread, box = run_in_thread(stage, "mini-test", "110100")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and _stage_row("110100").escalated_at is None:
         time.sleep(0.5)
