@@ -81,15 +81,46 @@ def client_env(api_url: str, base: dict[str, str] | None = None) -> dict[str, st
     return env
 
 
-@dataclass
-class PrefectServer:
+@dataclass(kw_only=True)
+class Background:
+    """A process we started in its own process group, logging to a file."""
+
+    process: subprocess.Popen
+    log_path: Path
+    _log: IO[bytes] | None = field(default=None, repr=False)
+
+    def alive(self) -> bool:
+        """True while the process has not exited."""
+        return self.process.poll() is None
+
+    def log_tail(self, chars: int = 4000) -> str:
+        """The end of its log file (for error messages)."""
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
+        """End its process group (SIGTERM, then SIGKILL) and wait; return its exit code."""
+        stop_process_group(self.process, timeout)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return self.process.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+@dataclass(kw_only=True)
+class PrefectServer(Background):
     """A running `prefect server start` subprocess."""
 
     home: Path
     port: int
-    process: subprocess.Popen
-    log_path: Path
-    _log: IO[bytes] | None = field(default=None, repr=False)
 
     @property
     def api_url(self) -> str:
@@ -98,31 +129,6 @@ class PrefectServer:
     @property
     def ui_url(self) -> str:
         return f"http://{HOST}:{self.port}"
-
-    def alive(self) -> bool:
-        """True while the server process has not exited."""
-        return self.process.poll() is None
-
-    def log_tail(self, chars: int = 4000) -> str:
-        """The end of the server's log file (for error messages)."""
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
-        """End the server's process group (SIGTERM, then SIGKILL) and wait; return its exit code."""
-        stop_process_group(self.process, timeout)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        return self.process.returncode
-
-    def __enter__(self) -> "PrefectServer":
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
 
 def stop_process_group(process: subprocess.Popen, timeout: float = STOP_TIMEOUT_S) -> None:

@@ -7,12 +7,11 @@ TUIJIAN_DATABASE_URL, SMTP settings) on to the flow runs it starts.
 """
 
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from core.errors import TuijianError
-from core.prefect_server import STOP_TIMEOUT_S, client_env, prefect_executable, stop_process_group
+from core.prefect_server import Background, client_env, prefect_executable
 from core.settings import PROJECT_ROOT
 
 PREFECT_FILE = PROJECT_ROOT / "deployments" / "prefect.yaml"
@@ -48,39 +47,11 @@ def deploy(api_url: str, names: list[str] | None = None, *, prefect_file: Path =
     return run_prefect(["--no-prompt", "deploy", "--prefect-file", str(prefect_file), *selection], api_url, env=env)
 
 
-@dataclass
-class Worker:
-    """A running `prefect worker start` subprocess."""
+@dataclass(kw_only=True)
+class Worker(Background):
+    """A running `prefect worker start` subprocess (stopping it ends the flow runs it started)."""
 
     pool: str
-    process: subprocess.Popen
-    log_path: Path
-    _log: IO[bytes] | None = field(default=None, repr=False)
-
-    def alive(self) -> bool:
-        """True while the worker process has not exited."""
-        return self.process.poll() is None
-
-    def log_tail(self, chars: int = 4000) -> str:
-        """The end of the worker's log (flow-run output included)."""
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
-        """End the worker and the flow runs it started; return its exit code."""
-        stop_process_group(self.process, timeout)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        return self.process.returncode
-
-    def __enter__(self) -> "Worker":
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
 
 def start_worker(api_url: str, log_path: Path, pool: str = POOL, *, env: dict[str, str] | None = None,
