@@ -47,6 +47,7 @@ from tasks.score_stage import (
     unit_experts,
 )
 from tasks.stages import StageContext
+from tasks.summary_table import put_text
 
 __all__ = ["ImportResult", "import_score_sheet", "write_score_sheets"]
 
@@ -133,7 +134,9 @@ def write_entry(ws: Worksheet, row: int, ctx: StageContext, entry: Entry, app: A
     info = [app.reference, app.enterprise_name, app.project_name,
             direction.name if direction else entry.direction]
     for col, value in enumerate(info, start=1):
-        ws.cell(row, col, value).alignment = Alignment(wrap_text=True, vertical="top")
+        cell = ws.cell(row, col)
+        put_text(cell, value)  # applicant text: "=..." stays text, never a formula
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
     editable = [*(scores.get(c.key) for c in ctx.config.rubric.criteria), NO, None]
     for col, value in enumerate(editable, start=len(info) + 1):
         cell = ws.cell(row, col, float(value) if isinstance(value, Decimal) else value)

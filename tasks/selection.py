@@ -102,6 +102,4 @@ def md_escape(text: str | None) -> str:
     if not text:
         return ""
     out = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
-    for ch in "<>&[]()*_`#!":
-        out = out.replace(ch, f"&#{ord(ch)};")
-    return out
+    return "".join(f"&#{ord(ch)};" if ch in "<>&[]()*_`#!" else ch for ch in out)  # one pass: no entity re-escaped

@@ -19,18 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterFlowRunId,
-    FlowRunFilter,
-    FlowRunFilterId,
-    LogFilter,
-    LogFilterFlowRunId,
-)
-from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH
+from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
 
 from core.db import session_scope
 from core.settings import Settings, get_settings
@@ -38,41 +28,10 @@ from tasks.outbox import deliver_pending, enqueue
 from tests.conftest import ROOT
 from tests.support import databases, smtp
 from tests.support.people import mailed_code
+from tests.support.prefect_traces import everything_prefect_keeps
 from tests.support.stage_runs import run_stage
 from tests.support.stage_state import tables_containing
 from tests.support.world import Worlds, prepare_campaign
-
-
-def _everything_prefect_keeps(flow_run_id: str) -> str:
-    """The stage run, its task runs, logs, artifacts and events, as the API returns them."""
-    async def read() -> list[str]:
-        async with get_client() as client:
-            run = await client.read_flow_run(flow_run_id)
-            ids = FlowRunFilter(id=FlowRunFilterId(any_=[run.id]))
-            tasks = await client.read_task_runs(flow_run_filter=ids, limit=200)
-            logs, flt = [], LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id]))
-            while page := await client.read_logs(flt, limit=200, offset=len(logs)):
-                logs += page
-            artifacts = await client.read_artifacts(artifact_filter=ArtifactFilter(
-                flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])), limit=200)
-            return [run.model_dump_json(), *(t.model_dump_json() for t in tasks),
-                    *(log.model_dump_json() for log in logs), *(a.model_dump_json() for a in artifacts)]
-
-    return "\n".join([*asyncio.run(read()), *_events(flow_run_id)])
-
-
-def _events(flow_run_id: str) -> list[str]:
-    """Every event about the run (its task runs' events name it as a related resource), page by page."""
-    page = httpx.post(f"{PREFECT_API_URL.value()}/events/filter", timeout=30, json={
-        "filter": {"any_resource": {"id_prefix": [f"prefect.flow-run.{flow_run_id}"]}}, "limit": 50})
-    pages = []
-    while True:
-        assert page.status_code == 200, page.text
-        pages.append(page.text)
-        next_page = page.json().get("next_page")
-        if not next_page:
-            return pages
-        page = httpx.get(next_page, timeout=30)
 
 
 @pytest.fixture
@@ -90,7 +49,7 @@ def test_the_approval_code_stays_out_of_prefect_and_out_of_the_database(world):
     code, log = run_stage(world, PREFECT_LOGGING_LEVEL="DEBUG")  # the flow process logs everything
     assert code == 0, log
     code = mailed_code(world.smtp.messages, "c2-off@example.org")
-    kept = _everything_prefect_keeps(world.claimed_run())
+    kept = everything_prefect_keeps(world.claimed_run())
     assert "record_approval" in kept and "approval-r0" in kept  # we did read the approval's traces
     assert '"level":20' in kept  # and the run's INFO logs
     assert code not in kept and code not in log
