@@ -118,10 +118,23 @@ def _scenario(config, seed: int, start: int) -> list[dict]:
 
 
 async def _run_chain(settings) -> list[str]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from models.stage import STATE_NAMES
     from tasks.rehearsal import run_chain
 
     console.rule("逐级推荐 / running the chain")
-    result = await run_chain(SLUG, settings.output_dir / "mail", max_parallel=8)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        bar = progress.add_task("环节完成 / stages closed", total=None)
+
+        def tick(counts: dict[str, int]) -> None:
+            busy = "  ".join(f"{STATE_NAMES[s]} {n}" for s, n in sorted(counts.items())
+                             if s not in ("open", "closed") and n)
+            progress.update(bar, total=sum(counts.values()), completed=counts.get("closed", 0),
+                            description=f"环节完成 / stages closed  {busy}")
+
+        result = await run_chain(SLUG, settings.output_dir / "mail", max_parallel=8, on_tick=tick)
     if result.failed:
         console.print(f"[red]失败的环节 / failed stages:[/] {result.failed}")
     return result.actor_log

@@ -18,8 +18,11 @@ class ChainResult:
 
 
 async def run_chain(slug: str, mail_dir: Path, *, max_parallel: int = 8, greedy_unit: str | None = "",
-                    poll_seconds: float = 0.5) -> ChainResult:
-    """Drive the campaign flow to the end while the simulated people answer every wait."""
+                    poll_seconds: float = 0.5, on_tick=None) -> ChainResult:
+    """Drive the campaign flow to the end while the simulated people answer every wait.
+
+    `on_tick(counts)` (optional) gets the number of stages per state after every round.
+    """
     from prefect.client.orchestration import get_client
 
     from flows.campaign import campaign
@@ -32,7 +35,25 @@ async def run_chain(slug: str, mail_dir: Path, *, max_parallel: int = 8, greedy_
     async with get_client() as client:  # one client for every poll and answer
         while not flow_task.done():
             sent += await actors.act_once(client)
+            if on_tick is not None:
+                on_tick(stage_counts(slug))
             await asyncio.sleep(poll_seconds)
     result = flow_task.result()
     return ChainResult(failed=result.get("failed", {}), missing=result.get("missing", {}),
                        actor_log=actors.log, inputs_sent=sent)
+
+
+def stage_counts(slug: str) -> dict[str, int]:
+    """How many of the campaign's stages are in each state."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from core.db import session_scope
+    from models import Stage
+    from tasks.campaigns import get_campaign
+
+    with session_scope() as session:
+        campaign = get_campaign(session, slug)
+        rows = session.exec(select(Stage.state, func.count()).where(Stage.campaign_id == campaign.id)
+                            .group_by(Stage.state)).all()
+    return dict(rows)

@@ -28,7 +28,7 @@ class Actors:
     slug: str
     mail_dir: Path
     seed: int = 2023
-    greedy_unit: str | None = None  # this unit's official first tries an over-quota list
+    greedy_unit: str | None = None  # units starting with this: the first official facing more than the quota tries it
     log: list[str] = field(default_factory=list)
     _tried: set[str] = field(default_factory=set)
     _answered: set[tuple[str, str]] = field(default_factory=set)
@@ -78,7 +78,7 @@ class Actors:
         code = self._mailbox().latest_code(official.email, run.unit)
         if code is None:
             return None
-        if over and not self._tried and run.unit.startswith(self.greedy_unit or "~"):
+        if over and not self._tried and self.greedy_unit is not None and run.unit.startswith(self.greedy_unit):
             self._tried.add(run.unit)
             self.log.append(f"{run.unit}: 审批人先提交超额名单 / the official first submits an over-quota list")
             return {"official": official.id, "code": code, "decision": "edit", "reason": "全部推荐", "selection": eligible}

@@ -39,7 +39,8 @@ def demo(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TUIJIAN_", "PREFECT_API"))}
     env |= {"TUIJIAN_HOME": str(home), "TUIJIAN_SMTP_PORT": str(free_port()),
-            "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING"}
+            "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING",
+            "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING"}
     tuijian = Path(sys.executable).parent / "tuijian"
     done = subprocess.run([str(tuijian), "demo", "--applications", "80", "--stop-server"], env=env,
                           cwd=home, capture_output=True, text=True, timeout=600)
@@ -82,6 +83,16 @@ def test_the_demo_writes_every_document_it_lists(demo):
         assert hashlib.sha256(path.read_bytes()).hexdigest() == doc["sha256"], doc["file"]
     assert (demo / "out" / SLUG / "示范项目名单.xlsx").exists()
     assert len(list((demo / "out" / "mail").glob("*.eml"))) > 50
+
+
+def test_one_official_is_refused_an_over_quota_list_then_approves(demo):
+    import sqlite3
+
+    with sqlite3.connect(demo / "var" / "tuijian.db") as db:
+        refused = db.execute("SELECT object_id FROM auditlog WHERE action = 'approval.refused.over_quota'").fetchall()
+        approved = {r[0] for r in db.execute("SELECT object_id FROM auditlog WHERE action = 'approval.approve'")}
+    assert len(refused) == 1 and refused[0][0] in approved
+    assert "超额" in (demo / "demo.log").read_text()
 
 
 def test_guangdong_city_quotas_hold(demo):
