@@ -75,18 +75,23 @@ def level_rows(slug: str) -> list[tuple]:
         config = campaign_config(campaign)
         units = {u.code: u for u in session.exec(select(Unit).where(Unit.campaign_id == campaign.id))}
         entries = session.exec(select(Entry).where(Entry.campaign_id == campaign.id)).all()
-    stats = defaultdict(lambda: {"units": set(), "received": 0, "eligible": 0, "selected": 0, "used": 0})
+    stats = defaultdict(lambda: {"units": set(), "received": 0, "eligible": 0, "selected": 0})
+    used: dict[str, int] = defaultdict(int)  # base experience centres per unit
     for e in entries:
         s = stats[units[e.unit_code].level]
         s["units"].add(e.unit_code)
         s["received"] += 1
         s["eligible"] += e.status in ("eligible", "selected", "not_selected")
         s["selected"] += e.status == "selected"
-        s["used"] += e.status == "selected" and e.quota_kind == "base" and e.direction == "experience_centre"
+        used[e.unit_code] += e.status == "selected" and e.quota_kind == "base" and e.direction == "experience_centre"
     rows = []
     for level, s in sorted(stats.items(), key=lambda kv: min(units[c].depth for c in kv[1]["units"]), reverse=True):
-        caps = [quota_for(config, c, "experience_centre").base for c in s["units"]]
-        cap = "不限" if any(c is None for c in caps) else str(sum(caps))
+        caps = {c: quota_for(config, c, "experience_centre").base for c in s["units"]}
+        capped = [c for c, cap in caps.items() if cap is not None]
+        quota = f"体验中心 {sum(used[c] for c in capped)}/{sum(caps[c] for c in capped)}" if capped else "体验中心"
+        free = [c for c, cap in caps.items() if cap is None]
+        if free:
+            quota += f" · 不限额单位 {sum(used[c] for c in free)}"
         rows.append((LEVEL_NAMES.get(level, level), len(s["units"]), s["received"], s["eligible"],
-                     s["selected"], f"体验中心 {s['used']}/{cap}"))
+                     s["selected"], quota))
     return rows
