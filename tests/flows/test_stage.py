@@ -174,3 +174,33 @@ def test_an_overdue_approval_is_escalated_never_approved(tmp_path, sqlite_db, pr
     thread.join(120)
     assert "error" not in box, box.get("error")
     assert _stage_row("110100").state == "closed"
+
+
+def test_a_return_to_the_sender_frees_its_slot_for_a_substitute(mini_campaign, prefect_server):
+    from flows.stage import stage
+    from tasks.review import return_entry
+
+    refs = _setup(n_centres=2)  # two centres and a platform at 乙市 (centre quota 1)
+    thread, box = run_in_thread(stage, "mini-test", "110200")
+    _score_all("110200", refs, "c2-e1")
+    _answer("110200", "c2-off")
+    thread.join(120)
+    assert "error" not in box, box.get("error")
+    with session_scope() as s:
+        sent = s.exec(select(Entry).where(Entry.unit_code == "110000", Entry.direction == "experience_centre")).one()
+        first_app = sent.application_id
+        return_entry(s, sent.id, to="sender", reason="材料不全，请更换项目", actor="p-off")
+    assert _stage_row("110200").state == "reviewing"
+    # 乙市 runs again: the returned project stays back, the next-ranked one goes up instead
+    thread, box = run_in_thread(stage, "mini-test", "110200")
+    _answer("110200", "c2-off")
+    thread.join(120)
+    assert "error" not in box, box.get("error")
+    with session_scope() as s:
+        up = s.exec(select(Entry).where(Entry.unit_code == "110000", Entry.direction == "experience_centre")).all()
+        below = {e.application_id: e.status for e in s.exec(select(Entry).where(Entry.unit_code == "110200"))}
+    assert sorted(e.status for e in up) == ["received", "returned"]
+    assert below[first_app] == "returned"
+    substitute = next(e for e in up if e.status == "received")
+    assert substitute.application_id != first_app and below[substitute.application_id] == "selected"
+    assert _stage_row("110200").state == "closed"
