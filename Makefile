@@ -39,7 +39,9 @@ check-documents: $(STAMP)
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	    libreoffice-core libreoffice-writer libreoffice-calc fonts-noto-cjk poppler-utils; \
 	fi
-	$(BIN)/python docs/render_documents.py --png-dir docs
+	@if test -f out/2023-xinxi-xiaofei/manifest.json; then \
+	  $(BIN)/python docs/render_documents.py --png-dir docs --demo-out out; \
+	else $(BIN)/python docs/render_documents.py --png-dir docs; fi
 
 clean:
 	rm -rf var out

@@ -73,13 +73,32 @@ def to_png(source: Path, png: Path, work: Path) -> None:
                     str(pdf), str(png.with_suffix(""))], check=True, timeout=120)
 
 
+def from_demo(out: Path) -> dict[str, Path]:
+    """Pick the 2023 demo's own documents: Guangdong's table and letter, Wuhan's per-direction table."""
+    import json
+
+    folder = out / "2023-xinxi-xiaofei"
+    files = {(d["unit_code"], d["kind"], d["direction"]): folder / d["file"]
+             for d in json.loads((folder / "manifest.json").read_text())["documents"]}
+    return {"summary-table.png": files[("440000", "summary", "")],
+            "letter.png": files[("440000", "letter", "")],
+            "summary-table-per-direction.png": files[("420100", "summary", "experience_centre")]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "check-documents")
     parser.add_argument("--png-dir", type=Path, default=ROOT / "docs")
+    parser.add_argument("--demo-out", type=Path, default=None,
+                        help="render the documents of a finished `make demo` (its out/ folder) instead")
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     (args.work / "var").mkdir(parents=True)
+    if args.demo_out is not None:
+        for name, source in from_demo(args.demo_out).items():
+            to_png(source, args.png_dir / name, args.work)
+            print(f"{source} -> {args.png_dir / name}")
+        return
     paths = generate(args.work)
     picks = {
         "summary-table.png": next(p for p in paths if p.name.startswith("汇总表")),
