@@ -30,6 +30,15 @@ def status_kib(pid: int) -> dict[str, int]:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def descendants(pid: int) -> list[int]:
     """A process and every process below it (from /proc/<pid>/task/*/children)."""
     found, todo = [], [pid]
@@ -58,6 +67,7 @@ class MemorySampler(threading.Thread):
         self.peak: dict[str, int] = dict.fromkeys(groups, 0)
         self.hwm: dict[str, dict[int, int]] = {g: {} for g in groups}
         self.processes: dict[str, int] = dict.fromkeys(groups, 0)
+        self.cpu: dict[str, dict[int, list[float]]] = {g: {} for g in groups}  # pid -> [first, last]
         self.total_peak = 0
         self.samples = 0
         self._halt = threading.Event()
@@ -77,6 +87,8 @@ class MemorySampler(threading.Thread):
                 status = status_kib(pid)
                 if not status:
                     continue
+                used = cpu_seconds(pid)
+                self.cpu[name].setdefault(pid, [used, used])[1] = used
                 if name in self.private_only:
                     rss += status.get("RssAnon", 0) + status.get("RssFile", 0)
                 else:
@@ -89,11 +101,12 @@ class MemorySampler(threading.Thread):
         self.samples += 1
 
     def stop(self) -> dict:
-        """Stop sampling and return the figures in MiB."""
+        """Stop sampling and return the figures (memory in MiB, CPU used while sampling in seconds)."""
         self._halt.set()
         self.join(timeout=5)
         self.sample()
         return {"peak_rss_mib": {g: round(v / KIB, 1) for g, v in self.peak.items()},
+                "cpu_s": {g: round(sum(last - first for first, last in v.values()), 1) for g, v in self.cpu.items()},
                 "vmhwm_sum_mib": {g: round(sum(v.values()) / KIB, 1) for g, v in self.hwm.items()},
                 "max_processes": dict(self.processes),
                 "total_peak_rss_mib": round(self.total_peak / KIB, 1),

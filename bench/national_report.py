@@ -91,6 +91,7 @@ def summary_lines(result: dict) -> list[str]:
         f"审批→完成 / approval → forwarded, documents, mail queued: {_fmt(lat['approval_to_done_s']['all'])}",
         f"无申报环节 / empty stage trigger → closed: {_fmt(lat['empty_close_s']['all'])}",
         f"峰值内存 / peak RSS (all processes together): {mem['total_peak_rss_mib']:.0f} MiB {mem['peak_rss_mib']}",
+        f"链路期间 CPU / CPU seconds during the chain: {mem['cpu_s']}",
         f"数据库 / databases: app {result['database']['app_bytes'] / 2**20:.1f} MiB, "
         f"Prefect {result['database']['prefect_bytes'] / 2**20:.1f} MiB",
         f"看板总览 / dashboard overview: median {result['dashboard_overview']['median_ms']} ms",

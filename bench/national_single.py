@@ -55,6 +55,8 @@ def prepare(home: Path, provinces: int | None, max_districts: int | None, entrie
 async def drive(unit: str, mail_dir: Path, server_pid: int) -> tuple[str, int | None]:
     """Run one stage flow with the simulated official; return its state and the processes counted
     (this benchmark's own tree, Prefect server excluded) while it waited for approval."""
+    from prefect.client.orchestration import get_client
+
     from flows.stage import stage
     from tasks.simulate import Actors
     from tasks.waiting import waiting_stage_runs
@@ -62,12 +64,13 @@ async def drive(unit: str, mail_dir: Path, server_pid: int) -> tuple[str, int | 
     actors = Actors(SLUG, mail_dir)
     run = asyncio.create_task(stage(campaign=SLUG, unit=unit))
     waiting_processes = None
-    while not run.done():
-        if waiting_processes is None and await waiting_stage_runs(SLUG):
-            server = set(descendants(server_pid))
-            waiting_processes = len([p for p in descendants(os.getpid()) if p not in server])
-        await actors.act_once()
-        await asyncio.sleep(0.2)
+    async with get_client() as client:  # one client for every poll and answer, as run_chain does
+        while not run.done():
+            if waiting_processes is None and await waiting_stage_runs(SLUG, client):
+                server = set(descendants(server_pid))
+                waiting_processes = len([p for p in descendants(os.getpid()) if p not in server])
+            await actors.act_once(client)
+            await asyncio.sleep(0.2)
     return run.result(), waiting_processes
 
 

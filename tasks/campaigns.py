@@ -2,8 +2,9 @@
 
 import hashlib
 import json
-from functools import lru_cache
+import threading
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from core.campaign import CampaignConfig, load_campaign
@@ -83,18 +84,30 @@ def load_and_install(session: Session, path, *, actor: str = "coordinator") -> C
 
 
 def get_campaign(session: Session, slug: str) -> Campaign:
-    """Return a stored campaign by slug, or raise NotFound."""
-    campaign = session.exec(select(Campaign).where(Campaign.slug == slug)).first()
+    """Return a stored campaign by slug, or raise NotFound (its configuration JSON loads on first use)."""
+    query = select(Campaign).options(defer(Campaign.config)).where(Campaign.slug == slug)
+    campaign = session.exec(query).first()
     if campaign is None:
         raise NotFound(f"未找到活动 {slug}", f"no campaign {slug}")
     return campaign
 
 
 def campaign_config(campaign: Campaign) -> CampaignConfig:
-    """Return the validated configuration stored with a campaign (parsed once per version)."""
-    return _parse(campaign.config_sha256, json.dumps(campaign.config))
+    """Return the validated configuration stored with a campaign (parsed once per version).
+
+    A version is its `config_sha256`; the JSON column is read only when that version is not
+    parsed yet (a national campaign's configuration is megabytes of JSON).
+    """
+    config = _PARSED.get(campaign.config_sha256)
+    if config is None:
+        config = CampaignConfig.model_validate(campaign.config)
+        with _PARSED_LOCK:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.pop(next(iter(_PARSED)))
+            _PARSED[campaign.config_sha256] = config
+    return config
 
 
-@lru_cache(maxsize=16)
-def _parse(_sha: str, data: str) -> CampaignConfig:
-    return CampaignConfig.model_validate(json.loads(data))
+_PARSED: dict[str, CampaignConfig] = {}  # config_sha256 -> parsed configuration, oldest first
+_PARSED_LOCK = threading.Lock()
+_PARSED_MAX = 16

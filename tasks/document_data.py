@@ -7,6 +7,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from core.campaign import CampaignConfig, UnitSpec
@@ -73,7 +74,7 @@ def load_stage_data(session: Session, stage_id: int) -> StageData:
     stage = session.get(Stage, stage_id)
     if stage is None:
         raise NotFound(f"未找到阶段 {stage_id}", f"no stage {stage_id}")
-    campaign = session.get(Campaign, stage.campaign_id)
+    campaign = session.get(Campaign, stage.campaign_id, options=[defer(Campaign.config)])
     config = campaign_config(campaign)
     query = (select(Entry, Application).join(Application, Application.id == Entry.application_id)
              .where(Entry.campaign_id == stage.campaign_id, Entry.unit_code == stage.unit_code)

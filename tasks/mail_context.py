@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from core.clock import to_utc
@@ -76,7 +77,7 @@ def already_queued(session: Session, key: str) -> bool:
 
 def stage_context(session: Session, stage: Stage) -> dict:
     """Return what every stage message shows: campaign, unit, parent, deadlines, directions."""
-    campaign = session.get(Campaign, stage.campaign_id)
+    campaign = session.get(Campaign, stage.campaign_id, options=[defer(Campaign.config)])
     unit = unit_row(session, stage.campaign_id, stage.unit_code)
     parent = unit_row(session, stage.campaign_id, unit.parent_code)
     config = campaign_config(campaign)

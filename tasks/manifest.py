@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from core.clock import to_utc
@@ -33,7 +34,7 @@ def manifest_entries(session: Session, campaign: Campaign) -> list[dict]:
 
 def write_manifest(session: Session, campaign_id: int) -> Path:
     """Rewrite <campaign dir>/manifest.json from the Document table (temp file + rename)."""
-    campaign = session.get(Campaign, campaign_id)
+    campaign = session.get(Campaign, campaign_id, options=[defer(Campaign.config)])
     body = {"campaign": campaign.slug, "name": campaign.name, "year": campaign.year,
             "documents": manifest_entries(session, campaign)}
     path = campaign_dir(campaign) / MANIFEST

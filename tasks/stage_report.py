@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from core.clock import fmt
@@ -47,7 +48,7 @@ def stage_report(session: Session, stage_id: int) -> StageReport:
     stage = session.get(Stage, stage_id)
     if stage is None:
         raise NotFound(f"未找到环节 {stage_id}", f"no stage {stage_id}")
-    campaign = session.get(Campaign, stage.campaign_id)
+    campaign = session.get(Campaign, stage.campaign_id, options=[defer(Campaign.config)])
     status = build_status(session, campaign, subtree=stage.unit_code)
     entries = unit_entries(session, campaign.id, stage.unit_code)
     done, expected = _scoring(session, campaign, stage.unit_code, entries)

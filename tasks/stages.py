@@ -6,6 +6,7 @@ Plain functions taking a session (the caller's task owns the transaction).
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from core.campaign import LEVEL_NAMES, CampaignConfig
@@ -52,7 +53,7 @@ def load_stage_by_id(session: Session, stage_id: int, *, lock: bool = False) -> 
     stage = session.exec(query.with_for_update() if lock else query).first()
     if stage is None:
         raise NotFound(f"没有环节 {stage_id}", f"no stage {stage_id}")
-    campaign = session.get(Campaign, stage.campaign_id)
+    campaign = session.get(Campaign, stage.campaign_id, options=[defer(Campaign.config)])
     unit = session.exec(select(Unit).where(Unit.campaign_id == campaign.id,
                                            Unit.code == stage.unit_code)).one()
     return StageContext(campaign, campaign_config(campaign), stage, unit)
