@@ -2,41 +2,71 @@
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from core.clock import to_utc
 from models import AuditHead, AuditLog
 
 
+@dataclass(frozen=True)
+class AuditEvent:
+    """One row to append: who did what to which object, when, with before/after."""
+
+    actor: str
+    action: str
+    obj: object | tuple[str, object]
+    at: datetime
+    before: dict | None = None
+    after: dict | None = None
+    campaign_id: int | None = None
+
+
 def record(session: Session, *, actor: str, action: str, obj: object | tuple[str, object],
            at: datetime, before: dict | None = None, after: dict | None = None,
            campaign_id: int | None = None) -> AuditLog:
     """Append one audit row in the caller's transaction (committed with the change it records)."""
-    object_type, object_id = obj if isinstance(obj, tuple) else (type(obj).__name__.lower(), obj.id)
-    head = _lock_head(session)
-    row = AuditLog(at=to_utc(at), campaign_id=campaign_id, actor=actor, action=action,
-                   object_type=object_type, object_id=str(object_id), before=_plain(before),
-                   after=_plain(after), seq=head.seq, prev_hash=head.hash, hash="")
-    row.hash = row_hash(row)
-    head.hash = row.hash
-    session.add(row)
-    session.add(head)
+    return record_many(session, [AuditEvent(actor, action, obj, at, before, after, campaign_id)])[0]
+
+
+def record_many(session: Session, events: list[AuditEvent]) -> list[AuditLog]:
+    """Append rows in order under one lock of the chain's head (the caller's transaction)."""
+    if not events:
+        return []
+    seq, prev = _take_seqs(session, len(events))
+    rows = []
+    for offset, event in enumerate(events):
+        obj = event.obj
+        object_type, object_id = obj if isinstance(obj, tuple) else (type(obj).__name__.lower(), obj.id)
+        row = AuditLog(at=to_utc(event.at), campaign_id=event.campaign_id, actor=event.actor,
+                       action=event.action, object_type=object_type, object_id=str(object_id),
+                       before=_plain(event.before), after=_plain(event.after), seq=seq + offset,
+                       prev_hash=prev, hash="")
+        row.hash = prev = row_hash(row)
+        rows.append(row)
+    session.add_all(rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev)
+                    .execution_options(synchronize_session=False))
     session.flush()
-    return row
+    if (head := session.identity_map.get(identity_key(AuditHead, 1))) is not None:
+        session.expire(head)  # the UPDATEs above bypassed it
+    return rows
 
 
-def _lock_head(session: Session) -> AuditHead:
-    """Take the chain's write lock (an UPDATE) and return the head, creating it once."""
-    result = session.exec(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    if result.rowcount == 0:
-        session.add(AuditHead(id=1, seq=1))
+def _take_seqs(session: Session, count: int) -> tuple[int, str]:
+    """Take the chain's write lock (an UPDATE) for `count` rows; return (first seq, previous hash)."""
+    taken = session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + count)
+                            .returning(AuditHead.seq, AuditHead.hash)
+                            .execution_options(synchronize_session=False)).first()
+    if taken is None:  # the very first row: create the head
+        session.add(AuditHead(id=1, seq=count))
         session.flush()
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1)).one()
-    session.refresh(head)
-    return head
+        return 1, "0" * 64
+    return taken.seq - count + 1, taken.hash
 
 
 def row_hash(row: AuditLog) -> str:

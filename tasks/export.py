@@ -2,11 +2,13 @@
 every expert's score per criterion, the aggregate, the rank and the decision with its reason."""
 
 from collections import defaultdict
+from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
@@ -40,8 +42,11 @@ def load_export_inputs(session: Session, data: StageData) -> ExportInputs:
         out.scores[(s.entry_id, s.expert_key, s.criterion)] = s.value
     for c in session.exec(select(ConflictOfInterest).where(ConflictOfInterest.entry_id.in_(ids))):
         out.conflicts[(c.entry_id, c.expert_key)] = c.reason
-    people = session.exec(select(Person).where(Person.campaign_id == data.campaign.id))
-    out.names = {p.key: p.name for p in people}
+    experts = {k[1] for k in out.scores} | {k[1] for k in out.conflicts}
+    if experts:  # only the experts' names are shown (a national campaign has thousands of people)
+        people = session.exec(select(Person).where(Person.campaign_id == data.campaign.id,
+                                                   Person.key.in_(experts)))
+        out.names = {p.key: p.name for p in people}
     return out
 
 
@@ -77,8 +82,9 @@ def build_export_workbook(data: StageData, inputs: ExportInputs) -> Workbook:
     grid = [(x, c) for x in experts for c in criteria]
     headers = [*FIXED, *(f"{inputs.names.get(x, x)}·{name}" for x, (_, name) in grid), *TAIL]
     _header(ws, headers)
+    style = None
     for i, row in enumerate(export_rows(data), 1):
-        _entry_row(ws, i + 1, i, row, data, inputs, grid)
+        style = _entry_row(ws, i + 1, i, row, data, inputs, grid, style)
     _finish(ws, headers, len(data.rows) + 1)
     _conflict_sheet(wb.create_sheet("回避情况"), data, inputs)
     return wb
@@ -94,7 +100,8 @@ def _header(ws: Worksheet, headers: list[str]) -> None:
 
 
 def _entry_row(ws: Worksheet, r: int, number: int, row: Row, data: StageData,
-               inputs: ExportInputs, grid: list) -> None:
+               inputs: ExportInputs, grid: list, style: StyleArray | None) -> StyleArray:
+    """Write one entry's row; every body cell gets the style of the first one (`style`, once set)."""
     e, a = row.entry, row.app
     direction = data.config.directions.get(e.direction)
     kind = e.passthrough or e.quota_kind
@@ -113,9 +120,17 @@ def _entry_row(ws: Worksheet, r: int, number: int, row: Row, data: StageData,
             cell.value = value
         elif value is not None:
             put_text(cell, value)
-        cell.font = Font(name=TABLE_FONT, size=11)
-        cell.border = BOX
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        if style is None:
+            cell.font = Font(name=TABLE_FONT, size=11)
+            cell.border = BOX
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+            style = copy(cell._style)
+            style.quotePrefix = 0
+        else:  # the same font, border and alignment ids: no style lookup per cell
+            prefix = cell._style.quotePrefix if cell._style else 0  # put_text marks formula-like text
+            cell._style = copy(style)
+            cell._style.quotePrefix = prefix
+    return style
 
 
 def _finish(ws: Worksheet, headers: list[str], last: int) -> None:

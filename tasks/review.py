@@ -4,7 +4,7 @@ from sqlmodel import Session, select
 
 from core.errors import Conflict, NotFound
 from models import Application, Attachment, Entry, Stage
-from tasks.audit import record
+from tasks.audit import AuditEvent, record, record_many
 from tasks.stages import StageContext, load_stage_by_id, stage_entries
 
 
@@ -13,23 +13,40 @@ def review_entries(session: Session, ctx: StageContext, *, actor: str = "system"
     from tasks.validation import application_values, validate_application
 
     counts = {"eligible": 0, "ineligible": 0}
-    for entry in stage_entries(session, ctx, "received"):
-        app = session.get(Application, entry.application_id)
+    entries = stage_entries(session, ctx, "received")
+    apps = _applications(session, [e.application_id for e in entries])
+    declared = _declared(session, list(apps))
+    events = []
+    for entry in entries:
+        app = apps[entry.application_id]
         problems = validate_application(application_values(app), config=ctx.config, direction=app.direction)
-        if not _has_declaration(session, app.id):
+        if app.id not in declared:
             problems.append(_missing_declaration())
         entry.status = "ineligible" if problems else "eligible"
         entry.review_note = "；".join(f"{p.field}: {p.zh}" for p in problems) or None
         counts[entry.status] += 1
         session.add(entry)
-        record(session, actor=actor, action="entry.review", obj=entry, at=ctx.now,
-               after={"status": entry.status, "note": entry.review_note}, campaign_id=ctx.campaign.id)
+        events.append(AuditEvent(actor, "entry.review", entry, ctx.now,
+                                 after={"status": entry.status, "note": entry.review_note},
+                                 campaign_id=ctx.campaign.id))
+    record_many(session, events)
     return counts
 
 
-def _has_declaration(session: Session, application_id: int) -> bool:
-    query = select(Attachment.id).where(Attachment.application_id == application_id, Attachment.kind == "附3")
-    return session.exec(query).first() is not None
+def _applications(session: Session, ids: list[int]) -> dict[int, Application]:
+    """The applications behind entries, in one query."""
+    if not ids:
+        return {}
+    return {a.id: a for a in session.exec(select(Application).where(Application.id.in_(ids)))}
+
+
+def _declared(session: Session, application_ids: list[int]) -> set[int]:
+    """The applications among these that carry the signed declaration (附3)."""
+    if not application_ids:
+        return set()
+    query = select(Attachment.application_id).where(Attachment.application_id.in_(application_ids),
+                                                    Attachment.kind == "附3")
+    return set(session.exec(query))
 
 
 def _missing_declaration():
