@@ -40,7 +40,7 @@ def start_together(n: int) -> tuple[list[threading.Thread], list[dict]]:
 
 
 def test_ten_coordinators_starting_one_stage_run_it_once(db, prefect_server, smtp_server, tmp_path):
-    prepare_campaign()
+    prepare_campaign(tmp_path)
     threads, boxes = start_together(COORDINATORS)
     world = World(db, tmp_path, smtp_server)
     # nobody answers yet: the winner waits for scores while the nine others arrive and are refused

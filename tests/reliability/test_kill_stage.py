@@ -66,8 +66,19 @@ def comparable(world: World) -> dict:
     return json.loads(json.dumps(picture(world.url, world.home), ensure_ascii=False, default=str))
 
 
+_REFERENCES: dict[str, tuple] = {}  # per backend: the starting point is the same in every test
+
+
 def reference(worlds) -> tuple[dict, dict, dict[str, list[str]]]:
-    """Run the stage undisturbed; return its picture, its mail and its commit points."""
+    """Run the stage undisturbed (once per backend and session); return its picture, its mail and
+    its commit points."""
+    backend = worlds.url.split(":", 1)[0]
+    if backend not in _REFERENCES:
+        _REFERENCES[backend] = _undisturbed(worlds)
+    return _REFERENCES[backend]
+
+
+def _undisturbed(worlds) -> tuple[dict, dict, dict[str, list[str]]]:
     world = worlds.make("reference")
     trace = world.home / "trace.txt"
     code, log = run_stage(world, TUIJIAN_FAULT_TRACE=str(trace))

@@ -9,7 +9,7 @@ resumes the run.
 Prefect's client retries a refused connection 5 times (2 + 4 + ... + 32 s), so it rides out a
 restart shorter than about a minute by itself; after that its pause loop dies and the run
 fails. tasks/inputs.py then keeps polling until the server is back. The flow process here
-gets PREFECT_CLIENT_MAX_RETRIES=2 so that this longer outage happens within seconds, and the
+gets PREFECT_CLIENT_MAX_RETRIES=1 so that this longer outage happens within seconds, and the
 test waits until the process has logged that it saw the server gone and kept waiting.
 """
 
@@ -50,7 +50,7 @@ def scores_only(world: World, kind: str) -> dict | None:
 def test_a_server_restart_while_waiting_for_approval_loses_nothing(worlds, tmp_path):
     home, port = tmp_path / "prefect-server", free_port()
     server = start_server(home, port)
-    world = worlds.make("restart", PREFECT_API_URL=server.api_url, PREFECT_CLIENT_MAX_RETRIES="2")
+    world = worlds.make("restart", PREFECT_API_URL=server.api_url, PREFECT_CLIENT_MAX_RETRIES="1")
     try:
         with temporary_settings({PREFECT_API_URL: server.api_url}):
             proc = start(world)

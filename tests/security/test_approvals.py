@@ -66,7 +66,7 @@ def _audited(action: str) -> int:
 def test_only_a_live_code_of_the_units_official_counts_and_five_failures_lock(db, prefect_server, smtp_server, tmp_path):
     from flows.stage import stage
 
-    prepare_campaign()
+    prepare_campaign(tmp_path)
     thread, box = run_in_thread(stage, SLUG, UNIT)
     world = World(db, tmp_path, smtp_server)
     first, second = attempts(world)

@@ -38,7 +38,7 @@ from tests.support.world import Worlds, prepare_campaign
 @pytest.fixture
 def world(sqlite_db, tmp_path, prefect_server):
     """A copy of the prepared mini campaign for a stage run in its own process."""
-    prepare_campaign()
+    prepare_campaign(tmp_path)
     databases.dispose(sqlite_db)
     worlds = Worlds(sqlite_db, tmp_path)
     yield worlds.make("secrets")

@@ -1,6 +1,7 @@
 """Run one stage flow in this process, for the reliability tests; optionally inject one fault.
 
     python -m tests.support.stage_driver CAMPAIGN UNIT
+    python -m tests.support.stage_driver --serve      (a fork server: see `serve`)
 
 The process talks to the Prefect server named by PREFECT_API_URL and to the database and home
 named by TUIJIAN_DATABASE_URL / TUIJIAN_HOME, as a worker's flow process would. Test-only
@@ -24,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -106,10 +108,19 @@ def drop_connections(url: str) -> int:
     return len(pids)
 
 
+def _before(session: Session) -> None:
+    _point(session, "before")
+
+
+def _after(session: Session) -> None:
+    _point(session, "after")
+
+
 def install_hooks() -> None:
-    """Watch every ORM commit in this process (before and after it)."""
-    event.listen(Session, "before_commit", lambda s: _point(s, "before"))
-    event.listen(Session, "after_commit", lambda s: _point(s, "after"))
+    """Watch every ORM commit in this process (before and after it); once."""
+    if not event.contains(Session, "before_commit", _before):
+        event.listen(Session, "before_commit", _before)
+        event.listen(Session, "after_commit", _after)
 
 
 def main(campaign: str, unit: str) -> int:
@@ -122,5 +133,46 @@ def main(campaign: str, unit: str) -> int:
     return 0
 
 
+def serve() -> None:
+    """Fork server: import everything once, then fork one flow process per request line.
+
+    A request is JSON {"env": {...}, "args": [campaign, unit], "log": path}; the answer is a line
+    {"pid": n} once the process runs and {"pid": n, "code": c} when it ended (c < 0: the signal).
+    Only TUIJIAN_* settings may differ between requests: Prefect read its settings at import.
+    """
+    install_hooks()
+    import flows.stage  # noqa: F401 - imported here, once, before any fork
+
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _child(request)
+        print(json.dumps({"pid": pid}), flush=True)
+        _, status = os.waitpid(pid, 0)
+        print(json.dumps({"pid": pid, "code": os.waitstatus_to_exitcode(status)}), flush=True)
+
+
+def _child(request: dict) -> None:
+    """Become one flow process: its environment, its log file; never return."""
+    code = 1
+    try:
+        os.environ.clear()
+        os.environ.update(request["env"])
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        code = main(*request["args"])
+    except BaseException:  # the log shows it; the exit code says it
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        sys.exit(main(sys.argv[1], sys.argv[2]))

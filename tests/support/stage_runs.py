@@ -7,7 +7,6 @@ import asyncio
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
@@ -26,18 +25,21 @@ from tests.support.world import ROOT, RUN_TIMEOUT_S, SLUG, UNIT, World
 FINAL = [StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]
 
 
-def start(world: World, unit: str = UNIT, **extra: str) -> subprocess.Popen:
-    """Start the stage flow of `unit` in a fresh process of this world (output to its log file)."""
+def start(world: World, unit: str = UNIT, **extra: str):
+    """Start the stage flow of `unit` in a fresh process of this world (output to its log file):
+    forked by the world's fork server if it has one, else a new interpreter."""
     world.runs += 1
-    log = (world.home / f"flow-process-{world.runs}.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "tests.support.stage_driver", SLUG, unit], cwd=ROOT,
-                            env=world.env(**extra), stdout=log, stderr=subprocess.STDOUT)
-    proc.log_path = Path(log.name)  # type: ignore[attr-defined]
-    log.close()
+    log_path = world.home / f"flow-process-{world.runs}.log"
+    if world.forks is not None and not any(k.startswith("PREFECT_") for k in extra):
+        return world.forks.run([SLUG, unit], world.env(**extra), log_path)
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "tests.support.stage_driver", SLUG, unit], cwd=ROOT,
+                                env=world.env(**extra), stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = log_path  # type: ignore[attr-defined]
     return proc
 
 
-def drive(proc: subprocess.Popen, world: World, unit: str = UNIT, answer: Answer = default_answer,
+def drive(proc, world: World, unit: str = UNIT, answer: Answer = default_answer,
           timeout: float = RUN_TIMEOUT_S) -> tuple[int, str]:
     """Answer the process's waiting run until it exits; return its exit code and the end of its log."""
     try:

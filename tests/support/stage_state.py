@@ -84,10 +84,10 @@ def _audit_rows(session: Session) -> list[tuple]:
 
 
 def _no_ids(after: dict | None) -> dict | None:
-    """Audit details without row ids that a rolled-back PostgreSQL sequence may have skipped."""
+    """Audit details without row ids a rolled-back PostgreSQL sequence may skip, or file paths."""
     if after is None:
         return None
-    return {k: v for k, v in after.items() if k not in ("entry", "entries_ids")}
+    return {k: v for k, v in after.items() if k not in ("entry", "entries_ids", "source")}
 
 
 def database_picture(session: Session, home: Path) -> dict:

@@ -18,7 +18,6 @@ from core.db import session_scope
 from models import Application, Message, Stage
 from tasks.chain import set_clock
 from tests.support import databases
-from tests.support.factories import file_application
 from tests.support.smtp import SMTPServer
 from tests.support.stage_state import engine
 
@@ -46,6 +45,7 @@ class World:
     smtp: SMTPServer
     extra_env: dict[str, str] = field(default_factory=dict)
     runs: int = 0
+    forks: object | None = None  # a tests.support.fork_server.ForkServer, or None: new interpreters
     _engine: Engine | None = field(default=None, repr=False)
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -91,24 +91,30 @@ class World:
                                .order_by(Application.id)))
 
 
-def prepare_campaign() -> list[str]:
-    """The mini campaign with three experience centres and one platform filed with 乙市 (110200),
-    and the campaign clock just past 乙市's deadline; return the references."""
+def prepare_campaign(folder: Path) -> list[str]:
+    """The mini campaign with three experience centres and one platform filed with 乙市 (110200)
+    through the real intake, and the campaign clock just past 乙市's deadline; return the
+    references. The same every time (fixed values, references counted per database)."""
+    from tasks.intake import intake_file
+    from tests.tasks.intake_factories import attach, good_record, write_json
+
     databases.install(MINI_CAMPAIGN)
     with session_scope() as s:
         set_clock(s, SLUG, parse_local("2031-06-01 09:00"))
-        for direction in ("experience_centre", "experience_centre", "experience_centre", "platform"):
-            file_application(s, SLUG, UNIT, direction)
-        set_clock(s, SLUG, parse_local("2031-06-10 18:00"))
+    records = [attach(good_record(d, n=n, unit=UNIT), folder, n)
+               for n, d in enumerate(("experience_centre", "experience_centre", "experience_centre", "platform"), 1)]
+    result = intake_file(write_json(folder / "applications.json", records))
+    assert result.ok, result.errors
     with session_scope() as s:
-        return list(s.exec(select(Application.reference).order_by(Application.id)))
+        set_clock(s, SLUG, parse_local("2031-06-10 18:00"))
+    return [f.reference for f in result.filed]
 
 
 class Worlds:
     """Copies of one prepared database, each with its own home folder and SMTP server."""
 
-    def __init__(self, url: str, tmp_path: Path) -> None:
-        self.url, self.tmp_path, self.made = url, tmp_path, []
+    def __init__(self, url: str, tmp_path: Path, forks: object | None = None) -> None:
+        self.url, self.tmp_path, self.forks, self.made = url, tmp_path, forks, []
 
     def make(self, name: str, **extra_env: str) -> World:
         """A fresh copy of the starting point."""
@@ -124,7 +130,7 @@ class Worlds:
             url = databases.pg_url(f"{source}_{name}")
         smtp = SMTPServer()
         smtp.start()
-        world = World(url, home, smtp, dict(extra_env))
+        world = World(url, home, smtp, dict(extra_env), forks=None if extra_env else self.forks)
         self.made.append(world)
         return world
 
