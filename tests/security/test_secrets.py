@@ -61,7 +61,7 @@ def test_the_approval_code_stays_out_of_prefect_and_out_of_the_database(world):
     assert tables_containing(world.url, code) == {"message.body_text", "message.body_html"}
 
 
-PASSWORD = "пароль-" + secrets.token_urlsafe(12)  # a fresh one each run, never in the repository
+PASSWORD = secrets.token_urlsafe(12) + "-密码"  # a fresh one each run, never in the repository
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
