@@ -25,6 +25,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
 
+# The attack tests at length: many more hypothesis examples for hostile and random intake,
+# and more SIGKILL scenarios (seeds) per database. `make test` runs the bounded profile.
+FUZZ_EXAMPLES ?= 1000
+KILL_SCENARIOS ?= 10
+fuzz: $(STAMP)
+	TUIJIAN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TUIJIAN_KILL_SCENARIOS=$(KILL_SCENARIOS) \
+	  $(BIN)/python -m pytest tests/security tests/reliability tests/tasks/test_intake_fuzz.py -q $(ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python bench/national.py $(ARGS)
 

@@ -81,8 +81,9 @@ def test_hostile_text_in_json_and_yaml_is_stored_exactly_or_refused_whole(db, tm
         text = yaml.safe_dump(plain, allow_unicode=True) if as_yaml else \
             json.dumps(plain, ensure_ascii=surrogate or n % 2 == 0)
         path.write_text(text, encoding="utf-8")
+        meant = yaml.safe_load(text)[0] if as_yaml else values  # YAML folds some breaks (NEL) into spaces
         before = counts()
-        check(intake_file(path), before, values)
+        check(intake_file(path), before, {k: meant[k] for k in values})
 
     run()
 
