@@ -92,6 +92,7 @@ async def obtain_approval(stage_id: int, run_id: str | None, mail) -> str:
         outcome = await record_approval(stage_id, value.model_dump(mode="json"))
         get_run_logger().info("审批 / approval: %s — %s", outcome["kind"], outcome["zh"])
         if outcome["kind"] == "locked":
+            await mail()  # the lockout notice to the parent unit goes out before the run ends
             raise Conflict("多次输入错误，环节已锁定，已通知上级单位", "too many wrong codes: the stage is locked and the parent unit told")
         if outcome["kind"] == "rejected":
             return "rejected"
