@@ -21,9 +21,9 @@ from sqlmodel import select
 
 from core.prefect_server import free_port, start_server
 from models import Entry, Stage
-from tests.support.people import answer_until, default_answer, waiting_for
+from tests.support.people import answer_until, scores_only, waiting_for
 from tests.support.stage_runs import drive, start
-from tests.support.world import UNIT, World
+from tests.support.world import UNIT
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -41,10 +41,6 @@ def wait_for_text(path, text: str, proc, timeout: float = 120) -> None:
         assert proc.poll() is None, f"the flow process exited ({proc.returncode}):\n{path.read_text()[-4000:]}"
         assert time.monotonic() < deadline, f"never logged {text!r}:\n{path.read_text()[-4000:]}"
         time.sleep(0.2)  # polling a log file; nothing is asserted about timing
-
-
-def scores_only(world: World, kind: str) -> dict | None:
-    return default_answer(world, kind) if kind == "scores" else None
 
 
 def test_a_server_restart_while_waiting_for_approval_loses_nothing(worlds, tmp_path):

@@ -16,7 +16,7 @@ from models import ApprovalCode, AuditLog, Message
 from tasks.approval import MAX_FAILED, apply_approval
 from tasks.chain import set_clock
 from tasks.stages import load_stage
-from tests.support.people import answer_until, default_answer, mailed_code, submit, waiting_for
+from tests.support.people import answer_until, mailed_code, scores_only, submit, waiting_for
 from tests.support.stage_runs import run_in_thread
 from tests.support.stage_state import tables_containing
 from tests.support.world import SLUG, UNIT, World, prepare_campaign
@@ -25,9 +25,6 @@ pytestmark = pytest.mark.prefect
 OFFICIAL = "c2-off@example.org"
 NOW = parse_local("2031-06-10 18:00")
 
-
-def scores_only(world: World, kind: str) -> dict | None:
-    return default_answer(world, kind) if kind == "scores" else None
 
 
 def new_code(world: World, *old: str) -> str:

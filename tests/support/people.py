@@ -29,6 +29,11 @@ def default_answer(world: World, kind: str) -> dict | None:
     return None
 
 
+def scores_only(world: World, kind: str) -> dict | None:
+    """The expert answers; the official does not (yet)."""
+    return default_answer(world, kind) if kind == "scores" else None
+
+
 def answer_until(done: Callable[[], bool], world: World, unit: str = UNIT,
                  answer: Answer = default_answer, timeout: float = RUN_TIMEOUT_S) -> None:
     """Answer the unit's waiting run in this world (once per wait) until `done()` is true."""
