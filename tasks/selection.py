@@ -68,10 +68,15 @@ def _titles(ctx: StageContext, entries: list[Entry]) -> set[int]:
     return top_titles([(e.id, e.score, e.rank or 10**9) for e in entries if e.passthrough is None], n)
 
 
-def proposal_markdown(session: Session, ctx: StageContext, proposal: list[dict]) -> str:
-    """The proposed list as Markdown for the approval form and e-mail (applicant text escaped)."""
+def proposal_markdown(session: Session, ctx: StageContext, proposal: list[dict], *, plain: bool = False) -> str:
+    """The proposed list as a Markdown table for the approval form (applicant text escaped).
+
+    `plain=True` gives the same table for e-mail, where the templates escape HTML themselves
+    and Markdown entities would show as "&#40;": only line breaks and column bars are neutralised.
+    """
     from tasks.quotas import KIND_NAMES
 
+    cell = plain_cell if plain else md_escape
     lines = [f"## {ctx.unit.name} 拟推荐名单 / proposed list (第 {ctx.stage.round + 1} 轮)", "",
              "| 序号 | 申报编号 | 方向 | 项目单位 | 项目名称 | 得分 | 名额类别 |",
              "|---|---|---|---|---|---|---|"]
@@ -80,8 +85,8 @@ def proposal_markdown(session: Session, ctx: StageContext, proposal: list[dict])
         a = session.get(Application, e.application_id)
         direction = ctx.config.directions[e.direction].name
         score = "—" if e.score is None else f"{e.score:.2f}"
-        lines.append(f"| {i} | {a.reference} | {direction} | {md_escape(a.enterprise_name)} | "
-                     f"{md_escape(a.project_name)} | {score} | {KIND_NAMES.get(p['kind'], p['kind'])} |")
+        lines.append(f"| {i} | {a.reference} | {direction} | {cell(a.enterprise_name)} | "
+                     f"{cell(a.project_name)} | {score} | {KIND_NAMES.get(p['kind'], p['kind'])} |")
     lines += ["", _quota_lines(ctx, session, proposal)]
     return "\n".join(lines)
 
@@ -95,6 +100,11 @@ def _quota_lines(ctx: StageContext, session: Session, proposal: list[dict]) -> s
         direct = f"，直报 {a.direct}" if a.direct else ""
         parts.append(f"- {ctx.config.directions[d].name}：已用 {used} / 名额 {cap}{extra}{direct}")
     return "\n".join(parts)
+
+
+def plain_cell(text: str | None) -> str:
+    """Applicant text in one table cell of a plain-text message."""
+    return " ".join((text or "").split()).replace("|", "｜")
 
 
 def md_escape(text: str | None) -> str:

@@ -204,8 +204,10 @@ def _request_approval(session, ctx: StageContext, flow_run_id: str | None) -> Wa
         return Wait(state=ctx.stage.state)
     md = proposal_markdown(session, ctx, ctx.stage.proposal or [])
     people = {p.id: p for p in ctx.spec.officials}
-    for official_key, code in issue_codes(session, ctx).items():
-        queue_approval_request(session, ctx.stage, _person(session, ctx, official_key), code, md, flow_run_id)
+    codes = issue_codes(session, ctx)
+    mail_list = proposal_markdown(session, ctx, ctx.stage.proposal or [], plain=True) if codes else ""
+    for official_key, code in codes.items():
+        queue_approval_request(session, ctx.stage, _person(session, ctx, official_key), code, mail_list, flow_run_id)
     instructions = ("\n\n---\n填写审批人编号与邮件中收到的一次性审批码；同意选 approve，驳回选 reject 并写明理由，"
                     "修改名单选 edit 并列出申报编号。 / Enter your official id and the one-time code "
                     f"from your e-mail. Officials: {', '.join(sorted(people))}")

@@ -18,7 +18,7 @@ from core.db import session_scope
 from tasks.chain import set_clock
 from tasks.dashboard_app import create_app
 from tasks.intake import intake_file
-from tasks.selection import md_escape
+from tasks.selection import plain_cell
 from tests.security import hostile
 from tests.support import databases
 from tests.support.people import answer_until
@@ -98,7 +98,11 @@ def test_hostile_applicant_text_stays_text_in_every_output(closed_stage):
     markdown = [a.data for a in asyncio.run(artifacts_of(world.claimed_run())) if a.type == "markdown"]
     assert markdown and [p for md in markdown for p in hostile.html_problems("artifact", md)] == []
     request = next(r.message for r in world.smtp.messages if "c2-off@example.org" in r.rcpt_tos)
-    assert md_escape(hostile.FIELDS["enterprise_name"][0]) in request.get_body(("plain",)).get_content()
+    name = hostile.FIELDS["enterprise_name"][0]
+    # plain text shows the name as typed; the HTML part escapes it (no entities in the text part)
+    assert plain_cell(name) in request.get_body(("plain",)).get_content()
+    html_part = request.get_body(("html",)).get_content()
+    assert "<script>" not in html_part and "&lt;script&gt;" in html_part
 
 
 def assert_mail_headers_intact(world: World) -> None:
