@@ -40,6 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3, help="single-stage runs (distinct units)")
     parser.add_argument("--parallel", type=int, default=8, help="stages running at once (as make demo)")
     parser.add_argument("--seed", type=int, default=2023)
+    parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                        help="stop the chain (and the floor) after this long and report what was done")
     parser.add_argument("--home", type=Path, help="working folder (default: a temporary one, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder and databases")
     parser.add_argument("--results-dir", type=Path, default=None)

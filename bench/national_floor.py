@@ -95,8 +95,9 @@ async def run_stage(slug: str, unit: str) -> str:
     return await t.notify_and_close.fn(stage_id)
 
 
-async def run_floor(slug: str) -> dict:
-    """Run every stage of the campaign as above; return stage count and seconds per level."""
+async def run_floor(slug: str, time_limit: float | None = None) -> dict:
+    """Run every stage of the campaign as above (stopping after `time_limit` seconds if given);
+    return the stages run, whether all were, and the seconds taken."""
     started, stages = time.perf_counter(), 0
     while True:
         due, ahead, done = _due(slug)
@@ -106,21 +107,27 @@ async def run_floor(slug: str) -> dict:
             _advance(slug, ahead)
             continue
         for unit in due:
+            if time_limit is not None and time.perf_counter() - started > time_limit:
+                return {"stages": stages, "completed": False, "seconds": round(time.perf_counter() - started, 2)}
             await run_stage(slug, unit)
             stages += 1
-    return {"stages": stages, "seconds": round(time.perf_counter() - started, 2)}
+    return {"stages": stages, "completed": True, "seconds": round(time.perf_counter() - started, 2)}
 
 
-def floor(slug: str) -> dict:
+def floor(slug: str, time_limit: float | None = None) -> dict:
     """Run the floor to the end (from synchronous code)."""
-    return asyncio.run(run_floor(slug))
+    return asyncio.run(run_floor(slug, time_limit))
 
 
-async def deliver_all() -> dict:
-    """Deliver the whole outbox to the configured SMTP server; return counts and seconds."""
+async def deliver_all(time_limit: float | None = None) -> dict:
+    """Deliver the outbox to the configured SMTP server (in rounds of 500, until `time_limit`);
+    return counts and seconds."""
     from tasks.outbox import deliver_pending
 
-    started = time.perf_counter()
-    report = await deliver_pending()
-    return {"sent": report.sent, "failed": report.failed, "pending": report.pending,
-            "seconds": round(time.perf_counter() - started, 2)}
+    started, sent, failed, pending = time.perf_counter(), 0, 0, 0
+    while time_limit is None or time.perf_counter() - started < time_limit:
+        report = await deliver_pending(limit=500)
+        sent, failed, pending = sent + report.sent, failed + report.failed, report.pending
+        if not report.sent and not report.failed:
+            break
+    return {"sent": sent, "failed": failed, "pending": pending, "seconds": round(time.perf_counter() - started, 2)}

@@ -46,10 +46,11 @@ def check(measured: float | None, limit: float) -> dict:
 
 def chain_targets(result: dict) -> dict:
     """The national run's targets (the 10-minute one holds for the full size only)."""
-    p = result["parameters"]
+    p, chain = result["parameters"], result["chain"]
     full = p["applications"] >= FULL_SIZE and p["provinces"] is None and p["max_districts"] is None
+    seconds = chain["seconds"] if chain["completed"] else None  # a stopped run has no total
     return {
-        "chain_s" + ("" if full else "_not_full_size"): check(result["chain"]["seconds"], TARGETS["chain_s"]),
+        "chain_s" + ("" if full else "_not_full_size"): check(seconds, TARGETS["chain_s"]),
         "ratio": check(result["ratio_orchestrated_to_floor"], TARGETS["ratio"]),
         "memory_mib": check(result["memory"]["total_peak_rss_mib"], TARGETS["memory_mib"]),
         "overview_ms": check(result["dashboard_overview"]["median_ms"], TARGETS["overview_ms"]),
@@ -84,7 +85,10 @@ def summary_lines(result: dict) -> list[str]:
         f"全国基准 / national benchmark · {result['backend']} · {result['parameters']['applications']} 份申报 "
         f"applications · {result['campaign']['units']} 个单位 units",
         f"总用时 / total wall time: {result['wall_time_s']['total']:.0f} s "
-        f"(intake {result['intake']['seconds']:.0f} s, chain {result['chain']['seconds']:.0f} s)",
+        f"(intake {result['intake']['seconds']:.0f} s, chain {result['chain']['seconds']:.0f} s, "
+        f"{result['chain']['stages_closed']}/{result['campaign']['units']} stages closed"
+        f"{'' if result['chain']['completed'] else ', STOPPED by the time limit'}; "
+        f"failed {len(result['chain']['failed'])})",
         f"流程运行 / flow runs: {result['prefect']['flow_runs']}, 任务运行 / task runs: {result['prefect']['task_runs']} "
         f"(server caught up {result['prefect']['recording_lag_s']} s after the chain)",
         f"触发→待审批 / trigger → awaiting approval (system): {_fmt(lat['trigger_to_awaiting_system_s']['all'])}",
@@ -97,9 +101,10 @@ def summary_lines(result: dict) -> list[str]:
         f"看板总览 / dashboard overview: median {result['dashboard_overview']['median_ms']} ms",
         f"下限 / floor (no Prefect): {result['floor']['seconds']:.0f} s (+ mail delivery "
         f"{result['floor']['delivery']['seconds']:.0f} s); orchestrated ÷ floor = "
-        f"{result['ratio_orchestrated_to_floor']} (with delivery {result['ratio_with_delivery']}); "
-        f"same outcome: {result['floor']['same_outcome']}",
+        f"{result['ratio_orchestrated_to_floor']} (with delivery {result['ratio_with_delivery']}; "
+        f"{result['ratio_basis']}); same outcome: {result['floor']['same_outcome']}",
     ]
-    lines += [f"目标 / target {k}: {v['measured']} ≤ {v['limit']} → {'met' if v['met'] else 'NOT met'}"
+    verdict = {True: "met", False: "NOT met", None: "not measured"}
+    lines += [f"目标 / target {k}: {v['measured']} ≤ {v['limit']} → {verdict[v['met']]}"
               for k, v in result["targets"].items()]
     return lines

@@ -56,18 +56,30 @@ def sampler_for(services: Services, pg_databases: list[str]) -> MemorySampler:
     return MemorySampler(groups, private_only=("postgresql_backends",))
 
 
-def run_orchestrated(slug: str, mail_dir: Path, parallel: int, sampler: MemorySampler) -> dict:
-    """Run the whole chain through Prefect; return wall time, failures and the memory figures."""
-    from tasks.rehearsal import run_chain
+def run_orchestrated(slug: str, mail_dir: Path, parallel: int, sampler: MemorySampler,
+                     time_limit: float | None = None) -> dict:
+    """Run the whole chain through Prefect (stopped after `time_limit` seconds if given); return wall
+    time, stages closed, failures and the memory figures."""
+    from tasks.rehearsal import run_chain, stage_counts
+
+    async def chain():
+        try:
+            return await asyncio.wait_for(run_chain(slug, mail_dir, max_parallel=parallel, greedy_unit=None),
+                                          time_limit)
+        except TimeoutError:
+            return None
 
     sampler.start()
     started = time.perf_counter()
     try:
-        result = asyncio.run(run_chain(slug, mail_dir, max_parallel=parallel, greedy_unit=None))
+        result = asyncio.run(chain())
     finally:
         seconds = time.perf_counter() - started
         memory = sampler.stop()
-    return {"seconds": round(seconds, 2), "failed": result.failed, "inputs_sent": result.inputs_sent,
+    counts = stage_counts(slug)
+    return {"seconds": round(seconds, 2), "completed": result is not None,
+            "stages_closed": counts.get("closed", 0), "stage_states": counts,
+            "failed": result.failed if result else {}, "inputs_sent": result.inputs_sent if result else None,
             "memory": memory}
 
 
