@@ -22,14 +22,17 @@ def campaign_dir(campaign: Campaign) -> Path:
 def manifest_entries(session: Session, campaign: Campaign) -> list[dict]:
     """One record per Document row of the campaign, in unit, kind and direction order."""
     base = campaign_dir(campaign)
-    names = {u.code: u.name for u in session.exec(select(Unit).where(Unit.campaign_id == campaign.id))}
-    docs = session.exec(select(Document).where(Document.campaign_id == campaign.id)
+    prefix = f"{base.as_posix()}/"
+    names = dict(session.exec(select(Unit.code, Unit.name).where(Unit.campaign_id == campaign.id)).all())
+    docs = session.exec(select(Document.unit_code, Document.stage_id, Document.kind, Document.direction,
+                               Document.path, Document.sha256, Document.generated_at)
+                        .where(Document.campaign_id == campaign.id)
                         .order_by(Document.unit_code, Document.kind, Document.direction))
     return [{
-        "unit_code": d.unit_code, "unit_name": names.get(d.unit_code, ""), "stage_id": d.stage_id,
-        "kind": d.kind, "direction": d.direction, "file": _relative(Path(d.path), base),
-        "sha256": d.sha256, "generated_at": to_utc(d.generated_at).isoformat(),
-    } for d in docs]
+        "unit_code": unit, "unit_name": names.get(unit, ""), "stage_id": stage_id,
+        "kind": kind, "direction": direction, "file": _relative(path, base, prefix),
+        "sha256": sha, "generated_at": to_utc(generated_at).isoformat(),
+    } for unit, stage_id, kind, direction, path, sha, generated_at in docs]
 
 
 def write_manifest(session: Session, campaign_id: int) -> Path:
@@ -43,8 +46,11 @@ def write_manifest(session: Session, campaign_id: int) -> Path:
     return path
 
 
-def _relative(path: Path, base: Path) -> str:
+def _relative(path: str, base: Path, prefix: str) -> str:
+    """The file's path below the campaign folder (POSIX), or the whole path when it is elsewhere."""
+    if path.startswith(prefix) and "//" not in path and "/./" not in path and not path.endswith(("/", "/.")):
+        return path[len(prefix):]  # already normal: what Path.relative_to gives, without building Paths
     try:
-        return path.relative_to(base).as_posix()
+        return Path(path).relative_to(base).as_posix()
     except ValueError:
-        return path.as_posix()
+        return Path(path).as_posix()
