@@ -53,9 +53,8 @@ def enqueue(session: Session, *, key: str, kind: str, recipient: str, subject: s
     }
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (dialect.insert(Message).values(**values)
-                 .on_conflict_do_nothing(index_elements=["key"]).returning(Message.id))
-    new_id = session.exec(statement).scalar_one_or_none()
-    return None if new_id is None else session.get(Message, new_id)
+                 .on_conflict_do_nothing(index_elements=["key"]).returning(Message))
+    return session.scalars(statement).one_or_none()  # the new row as an object, without reading it back
 
 
 class DeliveryReport(BaseModel):
