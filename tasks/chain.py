@@ -85,7 +85,11 @@ def level_rows(slug: str) -> list[tuple]:
         s["selected"] += e.status == "selected"
         used[e.unit_code] += e.status == "selected" and e.quota_kind == "base" and e.direction == "experience_centre"
     rows = []
-    for level, s in sorted(stats.items(), key=lambda kv: min(units[c].depth for c in kv[1]["units"]), reverse=True):
+    def deepest_first(item):  # ties broken by level name, so the table never depends on row order
+        level, s = item
+        return -min(units[c].depth for c in s["units"]), level
+
+    for level, s in sorted(stats.items(), key=deepest_first):
         caps = {c: quota_for(config, c, "experience_centre").base for c in s["units"]}
         capped = [c for c, cap in caps.items() if cap is not None]
         quota = f"体验中心 {sum(used[c] for c in capped)}/{sum(caps[c] for c in capped)}" if capped else "体验中心"
