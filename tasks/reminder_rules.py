@@ -9,6 +9,7 @@ a working day is Monday to Friday, which is the best that can be known in advanc
 from datetime import date, datetime, timedelta
 
 import chinese_calendar
+import chinese_calendar.constants
 import pendulum
 
 from core.clock import TZ, local
@@ -17,12 +18,14 @@ from tasks.instant import as_utc
 SUBMITTED_STATES = ("forwarded", "closed")
 
 
+KNOWN_YEARS = frozenset(d.year for d in chinese_calendar.constants.holidays)
+
+
 def is_working_day(day: date) -> bool:
-    """Tell whether a day is a working day in mainland China (Mon–Fri outside the known years)."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
+    """Tell whether a day is a working day in mainland China (Mon–Fri outside the years the calendar knows)."""
+    if day.year not in KNOWN_YEARS:
         return day.weekday() < 5
+    return chinese_calendar.is_workday(day)
 
 
 def step_back(day: date, count: int, working_days: bool) -> date:
