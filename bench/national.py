@@ -75,6 +75,7 @@ def prepare_env(home: Path, backend: str) -> dict[str, str]:
 
 
 def pg_url(name: str) -> str:
+    """The psycopg URL of a database on the local PostgreSQL server."""
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 

@@ -35,9 +35,12 @@ def install(home: Path, args: argparse.Namespace) -> tuple[dict, dict]:
     facts = {"units": len(config.units), "levels": dict(levels), "file": str(path),
              "taking_filings": sum(u.accepts_applications for u in config.units),
              "install_s": round(time.perf_counter() - started, 1)}
-    filed = file_records(SLUG, skewed_records(config, args.applications, args.seed), home / "intake")
+    records = skewed_records(config, args.applications, args.seed)
+    filed = file_records(SLUG, records, home / "intake")
+    cities = Counter(u.parent if u.level == "district" else u.code for u in map(config.unit, (r["unit"] for r in records)))
     intake = {"applications": filed.applications, "units_with_filings": filed.units_with_filings,
-              "top_units": filed.top_units, "seconds": round(filed.seconds, 1)}
+              "units_without_filings": facts["taking_filings"] - filed.units_with_filings,
+              "top_units": filed.top_units, "top_cities": cities.most_common(8), "seconds": round(filed.seconds, 1)}
     return facts, intake
 
 

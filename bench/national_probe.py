@@ -73,6 +73,7 @@ class MemorySampler(threading.Thread):
         self._halt = threading.Event()
 
     def run(self) -> None:
+        """Sample until stopped."""
         while not self._halt.is_set():
             self.sample()
             self._halt.wait(self.interval)

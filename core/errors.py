@@ -12,7 +12,7 @@ TuijianError
 Messages users see are Chinese with English beside them.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
