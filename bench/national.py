@@ -93,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     home = (args.home or Path(tempfile.mkdtemp(prefix="tj-national-"))).resolve()
     home.mkdir(parents=True, exist_ok=True)
     databases = prepare_env(home, args.backend)
-    for name in databases.values():
-        pg_admin(f'CREATE DATABASE "{name}"')
+    for role, name in databases.items():
+        if role != "floor":  # the floor's database is a copy of the app's, taken before the chain
+            pg_admin(f'CREATE DATABASE "{name}"')
     try:
         if args.single_stage:
             from bench.national_single import run_single

@@ -3,8 +3,8 @@
 `MemorySampler` reads /proc/<pid>/status of each watched process and all its descendants
 every `interval` seconds, keeping per group the peak of the summed VmRSS, the largest
 VmHWM seen per process, and the peak of the sum over all groups (what the machine had to
-hold at once). PostgreSQL backends are counted by their private memory (RssAnon + RssFile):
-their VmRSS also holds the shared buffers, which every backend maps.
+hold at once). PostgreSQL backends are counted by their private memory (RssAnon): their
+VmRSS also holds the shared buffers and the server binary, which every backend maps.
 """
 
 import os
@@ -91,7 +91,7 @@ class MemorySampler(threading.Thread):
                 used = cpu_seconds(pid)
                 self.cpu[name].setdefault(pid, [used, used])[1] = used
                 if name in self.private_only:
-                    rss += status.get("RssAnon", 0) + status.get("RssFile", 0)
+                    rss += status.get("RssAnon", 0)
                 else:
                     rss += status.get("VmRSS", 0)
                     self.hwm[name][pid] = max(self.hwm[name].get(pid, 0), status.get("VmHWM", 0))
