@@ -89,6 +89,7 @@ class FolderHandler:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = threading.Lock()
+        self._next: int | None = None  # read from the folder once, then counted here
 
     async def handle_DATA(self, server, session, envelope) -> str:
         """Store the message for every recipient and accept it."""
@@ -101,8 +102,10 @@ class FolderHandler:
         received = datetime.now(UTC).isoformat(timespec="seconds")
         stored = []
         with self._lock:
+            if self._next is None:
+                self._next = next_number(self.folder)
             for recipient in recipients:
-                number = next_number(self.folder)
+                number, self._next = self._next, self._next + 1
                 name = f"{number:04d}-{safe_name(recipient)}.eml"
                 prefix = f"Delivered-To: {recipient}\r\nX-Envelope-From: <{mail_from}>\r\n".encode()
                 atomic_write(self.folder / name, prefix + content)

@@ -10,6 +10,8 @@ from core.db import session_scope
 from flows.stage import deliver_mail, stage
 from tasks.chain import chain_rows, due_stages, missing_children, next_deadline, set_clock
 
+DELIVERY_BATCH = 50
+
 
 def _snapshot(slug: str):
     with session_scope() as session:
@@ -61,8 +63,14 @@ async def _run_stage(gate: asyncio.Semaphore, slug: str, code: str) -> str:
 
 
 async def _deliver_while(running: dict, poll_seconds: float) -> None:
-    """One deliverer for every stage of the campaign: send what is due, again and again."""
+    """One deliverer for every stage of the campaign: send what is due, again and again.
+
+    In batches, urgent mail first (`URGENT_KINDS`): an approval code queued while hundreds of
+    result notices go out is sent after the current batch, not after all of them.
+    """
     while True:
+        full = False
         if any(not t.done() for t in running.values()):
-            await deliver_mail()
-        await asyncio.sleep(poll_seconds)
+            full = await deliver_mail(limit=DELIVERY_BATCH) >= DELIVERY_BATCH
+        if not full:
+            await asyncio.sleep(poll_seconds)

@@ -99,18 +99,24 @@ async def obtain_approval(stage_id: int, run_id: str | None, mail) -> str:
     return "approved" if need.state in ("approved", "forwarded", "closed") else need.state
 
 
-async def _no_delivery() -> None:
+async def _no_delivery() -> int:
     """Delivery is someone else's job (see `stage(send_mail=False)`)."""
+    return 0
 
 
-async def deliver_mail() -> None:
-    """Send what the outbox holds now; an SMTP outage leaves it pending for later."""
+async def deliver_mail(limit: int | None = None) -> int:
+    """Send what the outbox holds now (at most `limit`); return how many were tried.
+
+    An SMTP outage leaves the messages pending for later.
+    """
     from tasks.outbox import deliver_pending
 
     try:
-        await deliver_pending()
+        report = await deliver_pending(limit=limit)
     except Exception as exc:  # delivery never fails a stage: the outbox keeps the messages
         get_run_logger().warning("邮件暂未发出 / mail not sent yet: %s", exc)
+        return 0
+    return report.sent + report.failed + report.deferred
 
 
 __all__ = ["stage"]

@@ -18,6 +18,7 @@ then as the identical message; no message is ever lost.
 """
 
 import hashlib
+import logging
 from datetime import timedelta
 
 from pydantic import BaseModel
@@ -148,7 +149,9 @@ def _log_report(report: DeliveryReport, host: str) -> None:
         logger = get_run_logger()
     except MissingContextError:
         logger = get_logger("tuijian.outbox")
-    logger.info("mail via %s: %d sent, %d failed, %d deferred, %d pending", host, report.sent,
-                report.failed, report.deferred, report.pending)
+    tried = report.sent + report.failed + report.deferred
+    # A deliverer that polls logs its empty rounds at DEBUG: each INFO line is a write to the Prefect API.
+    logger.log(logging.INFO if tried else logging.DEBUG, "mail via %s: %d sent, %d failed, %d deferred, %d pending",
+               host, report.sent, report.failed, report.deferred, report.pending)
     for error in report.errors:
         logger.warning("%s", error)

@@ -8,7 +8,7 @@ deliverer marks a row only if nobody re-claimed it after its lease ran out.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, select
 
 from models import Message
@@ -19,6 +19,9 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_FACTOR = 4
 BACKOFF_CAP = timedelta(hours=1)
 RESPONSE_MAX = 500
+# Someone is waiting on these (an official for the one-time code, a parent unit for a lockout
+# or an overdue approval): they go before result notices and stage-closed mail.
+URGENT_KINDS = ("approval_request", "lockout", "escalation")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -33,9 +36,10 @@ def _due(now: datetime):
 
 def due_ids(session: Session, now: datetime, *, limit: int | None = None,
             campaign_id: int | None = None) -> list[int]:
-    """Return the ids of messages that may be tried now, oldest first."""
+    """Return the ids of messages that may be tried now: urgent kinds first, then oldest first."""
+    urgent = case((Message.kind.in_(URGENT_KINDS), 0), else_=1)
     query = (select(Message.id).where(Message.status.in_(("pending", "sending")), _due(now))
-             .order_by(Message.id))
+             .order_by(urgent, Message.id))
     if campaign_id is not None:
         query = query.where(Message.campaign_id == campaign_id)
     if limit is not None:

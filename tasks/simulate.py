@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from core.db import session_scope
+from core.mailsink import INDEX, INDEX_COLUMNS
 from tasks.receipts import record_all_receipts
 from tasks.score_stage import assignment_of, missing_scores, scorable_entries
 from tasks.stages import load_stage
@@ -86,25 +87,43 @@ class Actors:
 
 
 class Mailbox:
-    """The officials' inboxes: the .eml files of the mail sink, each parsed once."""
+    """The officials' inboxes: the mail sink's folder, read through its index.
+
+    The index (one line per delivered copy, appended whole) is read on from where the last
+    look stopped, and each new message is parsed once, so a look costs what arrived since.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._seen: dict[str, tuple[str, str]] = {}  # file name -> (To, plain text)
+        self._offset = 0
+        self._texts: dict[str, list[tuple[int, str]]] = {}  # recipient -> (number, plain text)
 
     def latest_code(self, address: str, unit: str) -> str | None:
         """The newest one-time code mailed to an official for a unit."""
-        for path in sorted(self.folder.glob("*.eml")):
-            if path.name not in self._seen:
-                msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-                body = msg.get_body(preferencelist=("plain",))
-                self._seen[path.name] = (str(msg["To"]), body.get_content() if body else "")
+        self._read_new()
         best = None
-        for name in sorted(self._seen):
-            to, text = self._seen[name]
-            if address in to and f"tuijian approve {unit} " in text and (m := CODE.search(text)):
+        for _number, text in sorted(self._texts.get(address.lower(), ())):
+            if f"tuijian approve {unit} " in text and (m := CODE.search(text)):
                 best = m.group(1)
         return best
+
+    def _read_new(self) -> None:
+        index = self.folder / INDEX
+        if not index.exists():
+            return
+        with index.open("rb") as f:
+            f.seek(self._offset)
+            chunk = f.read()
+        whole = chunk[: chunk.rfind(b"\n") + 1]
+        self._offset += len(whole)
+        for line in whole.decode("utf-8").splitlines():
+            row = dict(zip(INDEX_COLUMNS, line.split("\t"), strict=False))
+            if not row.get("number", "").isdigit():
+                continue  # the header line
+            msg = email.message_from_bytes((self.folder / row["file"]).read_bytes(), policy=email.policy.default)
+            body = msg.get_body(preferencelist=("plain",))
+            self._texts.setdefault(row["recipient"].lower(), []).append(
+                (int(row["number"]), body.get_content() if body else ""))
 
 
 def waiting_summary(slug: str) -> list[str]:

@@ -95,3 +95,18 @@ def test_a_busy_port_is_reported_at_once(tmp_path):
     with MailSink(tmp_path / "a", free_port()) as first, pytest.raises(Conflict) as refused:
         MailSink(tmp_path / "b", first.port).start()
     assert "已被占用" in refused.value.zh and "in use" in refused.value.en
+
+
+def test_numbers_go_on_past_four_digits_and_from_what_is_there(tmp_path):
+    from core.mailsink import FolderHandler
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "9998-old@example.org.eml").write_bytes(b"Subject: old\r\n\r\nold\r\n")
+    handler = FolderHandler(folder)
+    message = b"Subject: s\r\nMessage-ID: <m@x>\r\n\r\nbody\r\n"
+    stored = handler.store("a@example.org", ["b@example.org", "c@example.org"], message)
+    stored += handler.store("a@example.org", ["d@example.org"], message)
+    assert [r.number for r in stored] == [9999, 10000, 10001]
+    assert [r.file for r in stored][-1] == "10001-d@example.org.eml"
+    assert [r.number for r in read_index(folder)] == [9999, 10000, 10001]

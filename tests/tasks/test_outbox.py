@@ -48,6 +48,19 @@ def test_enqueue_twice_with_one_key_queues_once(db):
         assert [(m.key, m.recipient, m.status) for m in rows] == [("k1", "a@example.org", "pending")]
 
 
+def test_urgent_mail_goes_first_then_oldest_first(db):
+    _queue(3, "notice")
+    with session_scope() as s:
+        enqueue(s, key="code", kind="approval_request", recipient="official@example.org", subject="审批码",
+                body_text="码")
+        enqueue(s, key="late", kind="test", recipient="r@example.org", subject="后来的", body_text="正文")
+    with session_scope() as s:
+        keys = {m.id: m.key for m in messages(s)}
+        order = [keys[i] for i in state.due_ids(s, real_now())]
+        assert order == ["code", "notice:0", "notice:1", "notice:2", "late"]
+        assert [keys[i] for i in state.due_ids(s, real_now(), limit=2)] == ["code", "notice:0"]
+
+
 def test_a_claim_excludes_others_until_its_lease_ends(db):
     _queue(1)
     now = real_now()
