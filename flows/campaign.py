@@ -11,12 +11,13 @@ from flows.stage import deliver_mail, stage
 from tasks.chain import chain_rows, due_stages, missing_children, next_deadline, set_clock
 
 DELIVERY_BATCH = 50
+STAGE_ATTEMPTS = 3  # a stage the Prefect server failed is started again, at most twice
+RESTART_DELAY_S = 5
 
 
 def _snapshot(slug: str):
     with session_scope() as session:
-        now, rows = chain_rows(session, slug)
-        return now, [(s.model_copy(), u.model_copy()) for s, u in rows]
+        return chain_rows(session, slug)  # plain tuples: nothing tied to the session
 
 
 def _advance(slug: str, when) -> None:
@@ -58,8 +59,22 @@ async def campaign(slug: str, advance_clock: bool = False, poll_seconds: float =
 
 
 async def _run_stage(gate: asyncio.Semaphore, slug: str, code: str) -> str:
+    """Run one stage; start it again when the Prefect server failed it (a busy SQLite server
+    answers 503 until the client's retries run out). Every step is safe to re-run."""
+    from tasks.inputs import server_unreachable
+
     async with gate:
-        return await stage(campaign=slug, unit=code, send_mail=False)
+        for attempt in range(1, STAGE_ATTEMPTS + 1):
+            try:
+                return await stage(campaign=slug, unit=code, send_mail=False)
+            except Exception as exc:
+                if attempt == STAGE_ATTEMPTS or not server_unreachable(exc):
+                    raise
+                get_run_logger().warning("环节因 Prefect 服务器错误中断，%d 秒后重新运行 / stage %s stopped by a "
+                                         "Prefect server error, starting it again in %d s: %s",
+                                         RESTART_DELAY_S, code, RESTART_DELAY_S, exc)
+                await asyncio.sleep(RESTART_DELAY_S)
+    raise AssertionError("unreachable")
 
 
 async def _deliver_while(running: dict, poll_seconds: float) -> None:
