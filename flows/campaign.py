@@ -34,26 +34,30 @@ async def campaign(slug: str, advance_clock: bool = False, poll_seconds: float =
     gate = asyncio.Semaphore(max_parallel)
     failed: dict[str, str] = {}
     postman = asyncio.create_task(_deliver_while(running, poll_seconds))
-    while True:
-        now, rows = await anyio.to_thread.run_sync(_snapshot, slug)
-        for code in due_stages(rows, now):
-            if code not in running:
-                running[code] = asyncio.create_task(_run_stage(gate, slug, code))
-        for code, task in list(running.items()):
-            if task.done() and task.exception() is not None and code not in failed:
-                failed[code] = str(task.exception())
-                log.warning("环节失败 / stage failed: %s — %s", code, failed[code])
-        busy = [c for c, t in running.items() if not t.done()]
-        if not busy and all(s.state == "closed" or s.unit_code in failed for s, _ in rows):
-            break
-        if not busy and advance_clock and (ahead := next_deadline(rows, now)) is not None:
-            log.info("模拟时钟前进至 / simulated clock moves to %s", ahead)
-            await anyio.to_thread.run_sync(_advance, slug, ahead + timedelta(minutes=1))
-            continue
-        if not busy and not advance_clock and next_deadline(rows, now) is None and not due_stages(rows, now):
-            break
-        await asyncio.sleep(poll_seconds)
-    postman.cancel()
+    try:
+        while True:
+            now, rows = await anyio.to_thread.run_sync(_snapshot, slug)
+            for code in due_stages(rows, now):
+                if code not in running:
+                    running[code] = asyncio.create_task(_run_stage(gate, slug, code))
+            for code, task in list(running.items()):
+                if task.done() and task.exception() is not None and code not in failed:
+                    failed[code] = str(task.exception())
+                    log.warning("环节失败 / stage failed: %s — %s", code, failed[code])
+            busy = [c for c, t in running.items() if not t.done()]
+            if not busy and all(s.state == "closed" or s.unit_code in failed for s, _ in rows):
+                break
+            if not busy and advance_clock and (ahead := next_deadline(rows, now)) is not None:
+                log.info("模拟时钟前进至 / simulated clock moves to %s", ahead)
+                await anyio.to_thread.run_sync(_advance, slug, ahead + timedelta(minutes=1))
+                continue
+            if not busy and not advance_clock and next_deadline(rows, now) is None and not due_stages(rows, now):
+                break
+            await asyncio.sleep(poll_seconds)
+    finally:  # finished, or cancelled (a time limit): no stage run or deliverer outlives the flow
+        postman.cancel()
+        for task in running.values():
+            task.cancel()
     await deliver_mail()
     return {"failed": failed, "missing": missing_children(rows)}
 

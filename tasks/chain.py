@@ -1,8 +1,8 @@
 """The chain as a whole: which stages are due, the campaign clock, what is still missing."""
 
 from datetime import datetime
-from typing import NamedTuple
 
+from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from core.clock import campaign_now, to_utc
@@ -13,35 +13,20 @@ from tasks.stages import effective_deadline
 FINISHED = ("closed",)
 
 
-class StageRow(NamedTuple):
-    """What the chain needs of a stage (read as plain columns: the campaign loop reads every
-    stage of the campaign several times a second, 3,400 of them at national size)."""
+def chain_rows(session: Session, slug: str) -> tuple[datetime, list[tuple[Row, Row]]]:
+    """The campaign's now and every (stage, unit), deepest units first.
 
-    unit_code: str
-    state: str
-    extended_until: datetime | None
-
-
-class UnitRow(NamedTuple):
-    """What the chain needs of a unit."""
-
-    code: str
-    parent_code: str | None
-    depth: int
-    accepts_applications: bool
-    deadline: datetime
-
-
-def chain_rows(session: Session, slug: str) -> tuple[datetime, list[tuple[StageRow, UnitRow]]]:
-    """The campaign's now and every (stage, unit), deepest units first."""
+    Plain result rows, not models: the campaign loop reads every stage of the campaign
+    several times a second (3,400 of them at national size). Each row serves as both the
+    stage (`unit_code`, `state`, `extended_until`) and the unit (`code`, `parent_code`,
+    `depth`, `accepts_applications`, `deadline`) of its pair.
+    """
     campaign = get_campaign(session, slug)
-    rows = session.exec(select(Stage.unit_code, Stage.state, Stage.extended_until, Unit.parent_code, Unit.depth,
-                               Unit.accepts_applications, Unit.deadline)
+    rows = session.exec(select(Stage.unit_code, Unit.code, Stage.state, Stage.extended_until, Unit.parent_code,
+                               Unit.depth, Unit.accepts_applications, Unit.deadline)
                         .where(Stage.campaign_id == campaign.id, Unit.campaign_id == campaign.id,
                                Unit.code == Stage.unit_code)).all()
-    pairs = [(StageRow(code, state, extended), UnitRow(code, parent, depth, accepts, deadline))
-             for code, state, extended, parent, depth, accepts, deadline in rows]
-    return campaign_now(campaign.clock), sorted(pairs, key=lambda r: (-r[1].depth, r[1].code))
+    return campaign_now(campaign.clock), [(row, row) for row in sorted(rows, key=lambda r: (-r.depth, r.code))]
 
 
 def due_stages(rows: list[tuple[Stage, Unit]], now: datetime) -> list[str]:

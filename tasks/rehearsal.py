@@ -32,12 +32,17 @@ async def run_chain(slug: str, mail_dir: Path, *, max_parallel: int = 8, greedy_
     flow_task = asyncio.create_task(campaign(slug, advance_clock=True, poll_seconds=poll_seconds,
                                              max_parallel=max_parallel))
     sent = 0
-    async with get_client() as client:  # one client for every poll and answer
-        while not flow_task.done():
-            sent += await actors.act_once(client)
-            if on_tick is not None:
-                on_tick(stage_counts(slug))
-            await asyncio.sleep(poll_seconds)
+    try:
+        async with get_client() as client:  # one client for every poll and answer
+            while not flow_task.done():
+                sent += await actors.act_once(client)
+                if on_tick is not None:
+                    on_tick(stage_counts(slug))
+                await asyncio.sleep(poll_seconds)
+    finally:  # stopped from outside (a time limit): the campaign flow stops with us
+        if not flow_task.done():
+            flow_task.cancel()
+            await asyncio.gather(flow_task, return_exceptions=True)
     result = flow_task.result()
     return ChainResult(failed=result.get("failed", {}), missing=result.get("missing", {}),
                        actor_log=actors.log, inputs_sent=sent)

