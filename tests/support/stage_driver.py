@@ -10,7 +10,8 @@ variables (nothing in the application reads them):
 - TUIJIAN_FAULT_TRACE: a file; every commit point reached is appended to it as `<step>:<n>`.
 - TUIJIAN_FAULT_AT: `<step>:<n>:<before|after>:<kill|drop>` — at the n-th commit of `step`,
   just before or just after it, either die at once by SIGKILL (`kill`), or terminate every
-  PostgreSQL backend of the app database from another connection (`drop`), so the commit fails.
+  PostgreSQL backend this process holds on the app database (labelled by PGAPPNAME) from
+  another connection (`drop`), so the commit fails.
 - TUIJIAN_FAULT_PICTURE: a file; right before the fault fires, the committed state of the
   database (tests/support/stage_state.py) is written there as JSON, read through a connection
   of its own, so the test can show that the interrupted transaction left nothing behind.
@@ -32,6 +33,7 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+APP_NAME = "tuijian-stage"
 _counts: Counter[str] = Counter()
 _busy = threading.local()
 
@@ -89,15 +91,17 @@ def _write_picture() -> None:
 
 
 def drop_connections(url: str) -> int:
-    """Terminate every backend of the app's PostgreSQL database; wait until they are gone."""
+    """Terminate every backend this flow process holds on the app's PostgreSQL database (not the
+    test's own, which may be reading at that moment); wait until they are gone."""
     import psycopg
 
     from tests.support.databases import PG_ADMIN
 
     name = url.rsplit("/", 1)[-1].split("?")[0]
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+    with psycopg.connect(PG_ADMIN, autocommit=True, application_name="fault-injector") as admin:
         pids = [r[0] for r in admin.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (name,))]
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = %s AND pid <> pg_backend_pid()",
+            (name, os.environ["PGAPPNAME"]))]
         for pid in pids:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         for _ in range(200):  # pg_terminate_backend only signals; wait for the backends to exit
@@ -125,6 +129,7 @@ def install_hooks() -> None:
 
 def main(campaign: str, unit: str) -> int:
     """Run the stage flow once; print its final state; exit 0 when it returned."""
+    os.environ["PGAPPNAME"] = f"{APP_NAME}-{os.getpid()}"  # libpq labels this process's connections
     install_hooks()
     from flows.stage import stage
 
