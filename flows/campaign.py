@@ -17,7 +17,7 @@ RESTART_DELAY_S = 5
 
 def _snapshot(slug: str):
     with session_scope() as session:
-        return chain_rows(session, slug)  # plain tuples: nothing tied to the session
+        return chain_rows(session, slug)  # plain result rows: nothing tied to the session
 
 
 def _advance(slug: str, when) -> None:
