@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger
 from core.db import session_scope
 from flows.stage import deliver_mail, stage
 from tasks.chain import chain_rows, due_stages, missing_children, next_deadline, set_clock
+from tasks.inputs import server_unreachable
 
 DELIVERY_BATCH = 50
 STAGE_ATTEMPTS = 3  # a stage the Prefect server failed is started again, at most twice
@@ -65,20 +66,18 @@ async def campaign(slug: str, advance_clock: bool = False, poll_seconds: float =
 async def _run_stage(gate: asyncio.Semaphore, slug: str, code: str) -> str:
     """Run one stage; start it again when the Prefect server failed it (a busy SQLite server
     answers 503 until the client's retries run out). Every step is safe to re-run."""
-    from tasks.inputs import server_unreachable
-
     async with gate:
-        for attempt in range(1, STAGE_ATTEMPTS + 1):
+        for _ in range(STAGE_ATTEMPTS - 1):
             try:
                 return await stage(campaign=slug, unit=code, send_mail=False)
             except Exception as exc:
-                if attempt == STAGE_ATTEMPTS or not server_unreachable(exc):
+                if not server_unreachable(exc):
                     raise
                 get_run_logger().warning("环节因 Prefect 服务器错误中断，%d 秒后重新运行 / stage %s stopped by a "
                                          "Prefect server error, starting it again in %d s: %s",
                                          RESTART_DELAY_S, code, RESTART_DELAY_S, exc)
                 await asyncio.sleep(RESTART_DELAY_S)
-    raise AssertionError("unreachable")
+        return await stage(campaign=slug, unit=code, send_mail=False)  # the last attempt
 
 
 async def _deliver_while(running: dict, poll_seconds: float) -> None:

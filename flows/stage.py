@@ -116,7 +116,7 @@ async def deliver_mail(limit: int | None = None) -> int:
     except Exception as exc:  # delivery never fails a stage: the outbox keeps the messages
         get_run_logger().warning("邮件暂未发出 / mail not sent yet: %s", exc)
         return 0
-    return report.sent + report.failed + report.deferred
+    return report.tried
 
 
 __all__ = ["stage"]

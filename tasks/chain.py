@@ -29,9 +29,9 @@ def chain_rows(session: Session, slug: str) -> tuple[datetime, list[tuple[Row, R
     return campaign_now(campaign.clock), [(row, row) for row in sorted(rows, key=lambda r: (-r.depth, r.code))]
 
 
-def due_stages(rows: list[tuple[Stage, Unit]], now: datetime) -> list[str]:
+def due_stages(rows: list[tuple[Row, Row]], now: datetime) -> list[str]:
     """Units whose stage should start: deadline reached, or (taking no filings) all inputs in."""
-    children: dict[str, list[Stage]] = {}
+    children: dict[str, list[Row]] = {}
     for stage, unit in rows:
         if unit.parent_code:
             children.setdefault(unit.parent_code, []).append(stage)
@@ -46,13 +46,13 @@ def due_stages(rows: list[tuple[Stage, Unit]], now: datetime) -> list[str]:
     return due
 
 
-def next_deadline(rows: list[tuple[Stage, Unit]], now: datetime) -> datetime | None:
+def next_deadline(rows: list[tuple[Row, Row]], now: datetime) -> datetime | None:
     """The earliest deadline still ahead among stages not yet started."""
     ahead = [effective_deadline(s, u) for s, u in rows if s.state == "open" and effective_deadline(s, u) > now]
     return min(ahead) if ahead else None
 
 
-def missing_children(rows: list[tuple[Stage, Unit]]) -> dict[str, list[str]]:
+def missing_children(rows: list[tuple[Row, Row]]) -> dict[str, list[str]]:
     """For each unit, its children that have not reported (stage not closed)."""
     out: dict[str, list[str]] = {}
     for stage, unit in rows:

@@ -67,6 +67,11 @@ class DeliveryReport(BaseModel):
     pending: int = 0
     errors: list[str] = []
 
+    @property
+    def tried(self) -> int:
+        """Messages this run took a turn at (sent, refused or put back)."""
+        return self.sent + self.failed + self.deferred
+
     def add(self, outcome: smtp.Outcome) -> None:
         """Count one message's outcome."""
         setattr(self, outcome.status, getattr(self, outcome.status) + 1)
@@ -149,9 +154,8 @@ def _log_report(report: DeliveryReport, host: str) -> None:
         logger = get_run_logger()
     except MissingContextError:
         logger = get_logger("tuijian.outbox")
-    tried = report.sent + report.failed + report.deferred
     # A deliverer that polls logs its empty rounds at DEBUG: each INFO line is a write to the Prefect API.
-    logger.log(logging.INFO if tried else logging.DEBUG, "mail via %s: %d sent, %d failed, %d deferred, %d pending",
+    logger.log(logging.INFO if report.tried else logging.DEBUG, "mail via %s: %d sent, %d failed, %d deferred, %d pending",
                host, report.sent, report.failed, report.deferred, report.pending)
     for error in report.errors:
         logger.warning("%s", error)

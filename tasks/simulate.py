@@ -96,16 +96,15 @@ class Mailbox:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._offset = 0
-        self._texts: dict[str, list[tuple[int, str]]] = {}  # recipient -> (number, plain text)
+        self._texts: dict[str, list[str]] = {}  # recipient -> plain texts, oldest first
 
     def latest_code(self, address: str, unit: str) -> str | None:
         """The newest one-time code mailed to an official for a unit."""
         self._read_new()
-        best = None
-        for _number, text in sorted(self._texts.get(address.lower(), ())):
+        for text in reversed(self._texts.get(address.lower(), ())):  # in the sink's order: newest last
             if f"tuijian approve {unit} " in text and (m := CODE.search(text)):
-                best = m.group(1)
-        return best
+                return m.group(1)
+        return None
 
     def _read_new(self) -> None:
         index = self.folder / INDEX
@@ -122,8 +121,7 @@ class Mailbox:
                 continue  # the header line
             msg = email.message_from_bytes((self.folder / row["file"]).read_bytes(), policy=email.policy.default)
             body = msg.get_body(preferencelist=("plain",))
-            self._texts.setdefault(row["recipient"].lower(), []).append(
-                (int(row["number"]), body.get_content() if body else ""))
+            self._texts.setdefault(row["recipient"].lower(), []).append(body.get_content() if body else "")
 
 
 def waiting_summary(slug: str) -> list[str]:
