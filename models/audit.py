@@ -16,6 +16,9 @@ from models.campaign import UTCDateTime
 class AuditLog(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # the machine's own clock when the row was written (``at`` is the campaign's clock,
+    # which a rehearsal may move); null on rows written before migration 0003
+    recorded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     campaign_id: int | None = Field(default=None, index=True)
     actor: str = Field(max_length=100)
     action: str = Field(max_length=64, index=True)

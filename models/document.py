@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.campaign import UTCDateTime
@@ -28,6 +28,8 @@ class LetterNumber(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "unit_code", "year", "number"),
         UniqueConstraint("stage_id"),
+        # the sequence runs per unit and year, whatever the campaign
+        Index("uq_letternumber_unit_year_number", "unit_code", "year", "number", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -8,7 +8,7 @@ standing at it (recording again replaces the count). The online system registrat
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.campaign import UTCDateTime
@@ -23,6 +23,7 @@ class PaperReceipt(SQLModel, table=True):
     copies: int = Field(ge=0)
     received_on: date
     received_by: str = Field(max_length=100)
+    scan_received: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
