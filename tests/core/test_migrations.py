@@ -1,7 +1,9 @@
 """The schema is owned by alembic: the migrations build exactly the models, and an older
 database upgrades cleanly with its data intact."""
 
+import hashlib
 import uuid
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -13,6 +15,22 @@ from sqlmodel import SQLModel
 import models  # noqa: F401  (registers every table)
 from core.db import alembic_config, normalise_url
 from tests.support import databases
+
+VERSIONS = Path(__file__).resolve().parents[2] / "models" / "migrations" / "versions"
+# Released revisions, pinned byte for byte: a released revision is never rewritten (a database
+# already at it would silently miss the change); a schema change comes as a new revision.
+RELEASED = {
+    "0001_initial_schema.py": "a3b3c9f5534784e105544a647f234a8dc9701c52b29a7783bb7d40bed65d2b97",
+    "0002_audit_append_only.py": "42470adf832a161defcb6f8453b6cc66f01d27f4a4592556580d68aa76416968",
+    "0003_letter_numbers_scans_wall_clock.py": "d5aba8bd033934e1670593cdbcfa2ec5bab26efd01ccd8ed10b7b9b8fd981646",
+}
+
+
+def test_released_revisions_are_never_rewritten():
+    actual = {name: hashlib.sha256((VERSIONS / name).read_bytes()).hexdigest() for name in RELEASED}
+    assert actual == RELEASED
+    revisions = sorted(p.name[:4] for p in VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    assert revisions == [f"{n:04d}" for n in range(1, len(revisions) + 1)], "one revision per number, none missing"
 
 
 def test_migrations_build_exactly_the_models(db):
