@@ -11,13 +11,16 @@ from core.clock import local
 from core.files import write_atomic  # noqa: F401  (re-exported for the document writers)
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+# bidirectional controls (LRM, RLM, ALM, embeddings/overrides, isolates): they make a name
+# read differently from what it is ("文件\u202efdp.exe" shows as "文件exe.pdf"); removed
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"\s+")
 MAX_COMPONENT = 80
 
 
 def safe_component(text: str, *, fallback: str = "_") -> str:
     """Turn applicant- or config-supplied text into one safe file or folder name."""
-    name = unicodedata.normalize("NFC", str(text))
+    name = _BIDI.sub("", unicodedata.normalize("NFC", str(text)))
     name = _UNSAFE.sub("_", name)
     name = _SPACES.sub(" ", name).strip(" .")
     name = name[:MAX_COMPONENT].rstrip(" .")

@@ -39,6 +39,16 @@ def test_safe_component_keeps_names_inside_one_folder(text, expected):
     assert safe_component(text) == expected
 
 
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+@pytest.mark.parametrize("control", list(BIDI_CONTROLS))
+def test_safe_component_removes_bidirectional_controls(control):
+    # "报告<RLO>fdp.exe" shows as "报告exe.pdf" in a file manager: the control goes, the truth stays
+    assert safe_component(f"报告{control}fdp.exe") == "报告fdp.exe"
+    assert safe_component(control * 3) == "_"
+
+
 def test_safe_component_limits_length():
     assert len(safe_component("长" * 500)) == 80
 
