@@ -1,6 +1,7 @@
 """The 2023 campaign file says what the two notices say, and installs into both databases."""
 
 import csv
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -149,12 +150,18 @@ def test_deadlines_are_shanghai_wall_time(config):
 def test_people_are_complete_and_fictional_where_they_must_be(config):
     for u in config.units:
         assert u.officials and u.contacts, u.code
-        assert all(p.phone for p in u.contacts), u.code
+        for person in (*u.contacts, *u.officials):
+            assert person.email and re.fullmatch(r"0\d{2,3}-\d{7,8}", person.phone or ""), (u.code, person.id)
         assert bool(u.experts) == (u.review == "experts"), u.code
     emails = [p.email for u in config.units for p in (*u.officials, *u.contacts, *u.experts)]
     assert all(e.endswith(("@example.org", "@example.com")) for e in emails)
     assert len(config.unit("MIIT").experts) >= 5
     assert {p.name for p in config.unit("MIIT").contacts} == {"李盈锦", "张毅夫"}
+    real = {p.phone for p in (*config.unit("MIIT").contacts, *config.unit("440000").contacts,
+                              *config.unit("420100").contacts)}
+    invented = [p.phone for u in config.units for p in (*u.contacts, *u.officials) if p.phone not in real]
+    assert all(re.fullmatch(r"0\d{2}-5550[01]\d{3}|0\d{3}-550[01]\d{3}", p) for p in invented), invented
+    assert len(set(invented)) == len(invented), "every fictional number is different"
 
 
 def test_file_cites_the_notices_and_marks_assumptions():
