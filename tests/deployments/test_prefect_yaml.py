@@ -24,12 +24,13 @@ EXPECTED = {
     "stage": ("flows/stage.py:stage", "stage"),
     "campaign": ("flows/campaign.py:campaign", "campaign"),
     "intake": ("flows/intake.py:intake", "intake"),
+    "publicity": ("flows/publicity.py:publicity", "publicity"),
     "reminders-daily": ("flows/reminders.py:reminders", "reminders"),
     "deliver-mail": ("flows/deliver_mail.py:deliver_mail", "deliver-mail"),
 }
 # Parameters a person gives when starting an on-demand deployment (the rest come from the yaml).
 RUN_TIME = {"stage": {"campaign": "mini-test", "unit": "110200"}, "campaign": {"slug": "mini-test"},
-            "intake": {"paths": ["applications.json"]}}
+            "intake": {"paths": ["applications.json"]}, "publicity": {"campaign": "mini-test"}}
 
 
 def raw() -> dict:
