@@ -6,7 +6,7 @@ from prefect.runtime import flow_run as runtime_run
 
 from core.errors import Conflict
 from tasks.approval import ApprovalInput
-from tasks.inputs import current_run_id, wait_for
+from tasks.inputs import current_run_id, forget_answers, wait_for
 from tasks.stage_tasks import (
     escalate_approval,
     forward_list,
@@ -90,6 +90,7 @@ async def obtain_approval(stage_id: int, run_id: str | None, mail) -> str:
             await mail()
             continue
         outcome = await record_approval(stage_id, value.model_dump(mode="json"))
+        await forget_answers("approval")  # Prefect would keep the one-time code in clear text
         get_run_logger().info("审批 / approval: %s — %s", outcome["kind"], outcome["zh"])
         if outcome["kind"] == "locked":
             await mail()  # the lockout notice to the parent unit goes out before the run ends

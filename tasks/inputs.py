@@ -15,6 +15,11 @@ The listener polls the Prefect API. Prefect's pause loop gives up once its clien
 (about a minute) are spent on a server that is away, so the listener then polls on its own
 until the server is back (restarted, say) and takes the input given for this wait — or
 pauses again if the pause never reached the server.
+
+Prefect keeps every answer in its flow_run_input table. Once the caller has recorded an
+answer, `forget_answers` deletes it there: an approval's answer carries the one-time code,
+which must not outlive its use in clear text. (Deleted after recording, never before: a
+suspended run re-reads its answer when it is resumed and re-runs from the top.)
 """
 
 import asyncio
@@ -120,3 +125,47 @@ async def _poll(run_id, response_key: str) -> tuple[bool, str | None]:
             if exc.response.status_code == 404:
                 return True, None
             raise
+
+
+ANSWER_STATES = ("paused", "suspended")  # Prefect names an answer `<state>-<our key>-response`
+
+
+async def forget_answers(base: str) -> int:
+    """Delete the answers given to this run's waits whose key starts with `base` (all recorded
+    already); return how many were deleted. A server that is away is logged, not fatal: the
+    next call deletes what this one could not."""
+    run_id = current_run_id()
+    if run_id is None:
+        return 0
+    try:
+        return await _delete_answers(run_id, base)
+    except (httpx.TransportError, PrefectHTTPStatusError) as exc:
+        if not server_unreachable(exc):
+            raise
+        get_run_logger().warning("Prefect 服务器暂不可达，已记录的输入稍后删除 / Prefect server unreachable, "
+                                 "the recorded input is deleted later: %r", exc)
+        return 0
+
+
+async def _delete_answers(run_id: str, base: str) -> int:
+    deleted = 0
+    async with get_client() as client:
+        for state in ANSWER_STATES:
+            seen: set[str] = set()  # the forms' schemas and descriptions stay (no answer in them)
+            while kept := await client.filter_flow_run_input(run_id, key_prefix=f"{state}-{base}", limit=200,
+                                                             exclude_keys=seen):
+                seen |= {item.key for item in kept}
+                for item in kept:
+                    if item.key.endswith("-response"):
+                        deleted += await _delete_one(client, run_id, item.key)
+    return deleted
+
+
+async def _delete_one(client, run_id: str, key: str) -> int:
+    try:
+        await client.delete_flow_run_input(run_id, key)
+    except PrefectHTTPStatusError as exc:
+        if exc.response.status_code == 404:  # deleted by a call before this one
+            return 0
+        raise
+    return 1

@@ -1,8 +1,11 @@
 """No secret where it does not belong.
 
 - The one-time approval code: not in the stage run's parameters, its task runs (inputs, cache
-  keys, states, results), its logs, artifacts or persisted results, nor in any table other than
-  the outbox's approval request (whose mail is the only place it is meant to be).
+  keys, states, results), its logs, artifacts, flow run inputs (the official's answer is deleted
+  from Prefect once recorded, accepted or refused) or persisted results, nor in any table other
+  than the outbox's approval request (whose mail is the only place it is meant to be).
+- The database password: masked in the settings' repr, never in a stage run's log or in what
+  Prefect keeps of the run (parameters included).
 - The SMTP password: only from the environment (or a Prefect Secret block: see
   tests/tasks/test_outbox.py::test_password_from_a_prefect_secret_block); never shown by the
   settings, never logged, never stored, even when the server refuses it.
@@ -22,13 +25,15 @@ from pathlib import Path
 
 import pytest
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
+from sqlmodel import select
 
 from core.db import session_scope
 from core.settings import Settings, get_settings
+from models import AuditLog
 from tasks.outbox import deliver_pending, enqueue
 from tests.conftest import ROOT
 from tests.support import databases, smtp
-from tests.support.people import mailed_code
+from tests.support.people import Answer, default_answer, mailed_code
 from tests.support.prefect_traces import everything_prefect_keeps
 from tests.support.stage_runs import run_stage
 from tests.support.stage_state import tables_containing
@@ -45,14 +50,32 @@ def world(sqlite_db, tmp_path, prefect_server):
     worlds.close()
 
 
+def wrong_official_first() -> Answer:
+    """The official's code typed under another unit's official id first (refused, the code not
+    burnt), then the right answer."""
+    tried: list[str] = []
+
+    def answer(world, kind: str) -> dict | None:
+        if kind == "approval" and not tried:
+            tried.append(kind)
+            return {"official": "c1-off", "code": world.approval_code("c2-off")}
+        return default_answer(world, kind)
+
+    return answer
+
+
 @pytest.mark.prefect
 def test_the_approval_code_stays_out_of_prefect_and_out_of_the_database(world):
-    code, log = run_stage(world, PREFECT_LOGGING_LEVEL="DEBUG")  # the flow process logs everything
+    code, log = run_stage(world, answer=wrong_official_first(), PREFECT_LOGGING_LEVEL="DEBUG")  # logs all
     assert code == 0, log
     code = mailed_code(world.smtp.messages, "c2-off@example.org")
     kept = everything_prefect_keeps(world.claimed_run())
     assert "record_approval" in kept and "approval-r0" in kept  # we did read the approval's traces
     assert '"level":20' in kept  # and the run's INFO logs
+    assert "paused-approval-r0-i1-schema" in kept  # and the run's inputs, up to the second wait
+    with world.session() as s:
+        refused = s.exec(select(AuditLog).where(AuditLog.action == "approval.refused.wrong_official")).all()
+    assert [r.actor for r in refused] == ["c1-off"]  # the refusal happened, with the live code
     assert code not in kept and code not in log
     storage = Path(PREFECT_LOCAL_STORAGE_PATH.value())
     persisted = [p for p in storage.rglob("*") if p.is_file() and code.encode() in p.read_bytes()] \

@@ -1,5 +1,6 @@
 """What Prefect keeps about a flow run, read back through its API: the run, its task runs,
-logs, artifacts and events, as JSON text to search."""
+logs, artifacts, inputs (the forms and the answers people gave) and events, as JSON text to
+search."""
 
 import asyncio
 
@@ -17,7 +18,7 @@ from prefect.settings import PREFECT_API_URL
 
 
 def everything_prefect_keeps(flow_run_id: str) -> str:
-    """The stage run, its task runs, logs, artifacts and events, as the API returns them."""
+    """The stage run, its task runs, logs, artifacts, inputs and events, as the API returns them."""
     async def read() -> list[str]:
         async with get_client() as client:
             run = await client.read_flow_run(flow_run_id)
@@ -28,10 +29,21 @@ def everything_prefect_keeps(flow_run_id: str) -> str:
                 logs += page
             artifacts = await client.read_artifacts(artifact_filter=ArtifactFilter(
                 flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])), limit=200)
+            inputs = await inputs_of(client, run.id)
             return [run.model_dump_json(), *(t.model_dump_json() for t in tasks),
-                    *(log.model_dump_json() for log in logs), *(a.model_dump_json() for a in artifacts)]
+                    *(log.model_dump_json() for log in logs), *(a.model_dump_json() for a in artifacts),
+                    *(i.model_dump_json() for i in inputs)]
 
     return "\n".join([*asyncio.run(read()), *_events(flow_run_id)])
+
+
+async def inputs_of(client, flow_run_id) -> list:
+    """Every input Prefect keeps for a run (forms' schemas and descriptions, people's answers)."""
+    found: list = []
+    while page := await client.filter_flow_run_input(flow_run_id, key_prefix="", limit=200,
+                                                     exclude_keys={i.key for i in found}):
+        found += page
+    return found
 
 
 def _events(flow_run_id: str) -> list[str]:
