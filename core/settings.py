@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TUIJIAN_", extra="ignore")
 
     home: Path = PROJECT_ROOT
-    database_url: str | None = None
+    database_url: SecretStr | None = None  # may carry a password: masked in repr, dumps and logs
     out_dir: Path | None = None
     campaigns_dir: Path = PROJECT_ROOT / "campaigns"
 
@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = 8800
 
+    def __repr_args__(self):
+        """Show the database URL with its password masked (never the password itself)."""
+        for name, value in super().__repr_args__():
+            yield name, (masked_url(value.get_secret_value()) if name == "database_url" and value else value)
+
     @property
     def var_dir(self) -> Path:
         return self.home / "var"
@@ -47,7 +52,21 @@ class Settings(BaseSettings):
 
     @property
     def db_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.var_dir / 'tuijian.db'}"
+        """The database URL in full (password included): for the engine, never for display."""
+        if self.database_url is not None and self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.var_dir / 'tuijian.db'}"
+
+
+def masked_url(url: str) -> str:
+    """A database URL fit to show: its password replaced by ***."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "***"  # not a URL we can parse: show nothing of it
 
 
 @lru_cache

@@ -84,6 +84,39 @@ def test_the_approval_code_stays_out_of_prefect_and_out_of_the_database(world):
     assert tables_containing(world.url, code) == {"message.body_text", "message.body_html"}
 
 
+DB_PASSWORD = "pw-" + secrets.token_hex(8)  # PostgreSQL trusts 127.0.0.1 here, so any password connects
+
+
+def test_the_database_password_is_masked_in_the_settings(monkeypatch):
+    url = "postgresql+psycopg://postgres" + f":{DB_PASSWORD}@127.0.0.1:5432/tuijian"  # built, not written out
+    monkeypatch.setenv("TUIJIAN_DATABASE_URL", url)
+    settings = Settings()
+    assert settings.db_url == url  # the engine still gets it whole
+    shown = f"{settings!r} {settings} {settings.model_dump_json()} {settings.model_dump()}"
+    assert DB_PASSWORD not in shown
+    assert "postgres:***@127.0.0.1:5432/tuijian" in repr(settings)  # masked, still useful
+
+
+@pytest.mark.postgres
+@pytest.mark.prefect
+def test_the_database_password_stays_out_of_the_stage_log_and_prefect(postgres_db, tmp_path, prefect_server):
+    prepare_campaign(tmp_path)
+    databases.dispose(postgres_db)
+    worlds = Worlds(postgres_db, tmp_path)
+    try:
+        world = worlds.make("dbpw")
+        world.url = world.url.replace("postgres@", f"postgres:{DB_PASSWORD}@")
+        code, log = run_stage(world, PREFECT_LOGGING_LEVEL="DEBUG")
+        assert code == 0, log
+        kept = everything_prefect_keeps(world.claimed_run())
+        assert '"parameters":{"campaign":"mini-test"' in kept.replace(" ", "")  # we read the parameters
+        assert DB_PASSWORD not in log and DB_PASSWORD not in kept
+        full_log = "".join(p.read_text(errors="replace") for p in world.home.glob("flow-process-*.log"))
+        assert full_log and DB_PASSWORD not in full_log
+    finally:
+        worlds.close()
+
+
 PASSWORD = secrets.token_urlsafe(12) + "-密码"  # a fresh one each run, never in the repository
 
 
