@@ -60,7 +60,11 @@ def queue_approval_request(session: Session, stage: Stage, official: Person, cod
 
 
 def queue_stage_closed(session: Session, stage: Stage, documents: list[Document]) -> list[Message]:
-    """Tell the parent unit's contacts the stage is done, with the 汇总表 and 推荐函 attached."""
+    """Tell the parent unit's contacts the stage is done, with the 汇总表 and 推荐函 attached.
+
+    Keyed by round: a stage reopened by a return to the sender closes again with new files,
+    and that second close is a new message.
+    """
     context = stage_context(session, stage)
     if context["parent"] is None:
         return []
@@ -68,7 +72,8 @@ def queue_stage_closed(session: Session, stage: Stage, documents: list[Document]
     files = [attachment_spec(document_file(d), d.sha256) for d in documents]
     context |= {"forwarded": forwarded(session, stage), "files": [f["name"] for f in files]}
     return _queue_all(session, stage, "stage_closed", [person_recipient(p) for p in recipients],
-                      context, lambda to: f"stage:{stage.id}:stage_closed:{to.tag}", files)
+                      context, lambda to: f"stage:{stage.id}:stage_closed:r{stage.round}:{to.tag}",
+                      files)
 
 
 def document_file(document: Document) -> Path:
@@ -93,6 +98,31 @@ def queue_result_notices(session: Session, stage: Stage) -> list[Message]:
         notice = {**context, "entry": entry, "application": application, "reason": reason(entry)}
         queued.append(_queue(session, key=key, kind="result_notice", template="result_notice",
                              to=to, context=notice, campaign_id=stage.campaign_id))
+    return [m for m in queued if m is not None]
+
+
+def queue_return_notices(session: Session, stage: Stage, entry: Entry, *, reason_text: str,
+                         return_id: int, sender: Stage | None = None) -> list[Message]:
+    """退回修改: tell the applicant, and when returned to the sender the lower unit's contacts.
+
+    `return_id` (the return's audit row) names this return in the keys: the same return never
+    queues twice, a later return of the same entry is a new message.
+    """
+    application = session.get(Application, entry.application_id)
+    context = {**stage_context(session, stage), "entry": entry, "application": application,
+               "reason": reason_text, "sender": None, "substitute_by": None}
+    recipients: list[tuple[str, Recipient]] = []
+    if sender is not None:
+        below = stage_context(session, sender)
+        context |= {"sender": below["unit"], "substitute_by": below["submit_by"]}
+        recipients = [("return_to_sender", person_recipient(p))
+                      for p in people(session, stage.campaign_id, sender.unit_code, "contact")]
+    applicant = applicant_recipient(application)
+    if applicant is not None:
+        recipients.insert(0, ("return_notice", applicant))
+    queued = [_queue(session, key=f"stage:{stage.id}:return:a{return_id}:entry{entry.id}:{to.tag}",
+                     kind=kind, template=kind, to=to, context=context, campaign_id=stage.campaign_id)
+              for kind, to in recipients]
     return [m for m in queued if m is not None]
 
 

@@ -1,10 +1,15 @@
-"""形式审查: re-check the hard rules on everything a stage collected, and 退回修改 (returns)."""
+"""形式审查: re-check the hard rules on everything a stage collected, and 退回修改 (returns).
+
+A return queues its notices (applicant; the lower unit's contacts when it goes back to the
+sender) in the same transaction.
+"""
 
 from sqlmodel import Session, select
 
 from core.errors import Conflict, NotFound
 from models import Application, Attachment, Entry, Stage
 from tasks.audit import AuditEvent, record, record_many
+from tasks.messages import queue_return_notices
 from tasks.stages import StageContext, load_stage_by_id, stage_entries
 
 
@@ -71,15 +76,15 @@ def return_entry(session: Session, entry_id: int, *, to: str, reason: str, actor
     before = {"status": entry.status}
     entry.status, entry.review_note = "returned", reason
     session.add(entry)
-    if to == "sender":
-        _reopen_sender(session, entry, reason=reason, actor=actor, ctx=ctx)
-    record(session, actor=actor, action="entry.return", obj=entry, at=ctx.now, before=before,
-           after={"status": "returned", "to": to, "reason": reason}, campaign_id=ctx.campaign.id)
+    sender = _reopen_sender(session, entry, reason=reason, actor=actor, ctx=ctx) if to == "sender" else None
+    row = record(session, actor=actor, action="entry.return", obj=entry, at=ctx.now, before=before,
+                 after={"status": "returned", "to": to, "reason": reason}, campaign_id=ctx.campaign.id)
+    queue_return_notices(session, stage, entry, reason_text=reason, return_id=row.id, sender=sender)
     return entry
 
 
-def _reopen_sender(session: Session, entry: Entry, *, reason: str, actor: str, ctx: StageContext) -> None:
-    """Free the lower unit's slot: its entry is returned and its stage goes back to review."""
+def _reopen_sender(session: Session, entry: Entry, *, reason: str, actor: str, ctx: StageContext) -> Stage:
+    """Free the lower unit's slot: its entry is returned and its stage goes back to review; return that stage."""
     source = session.get(Entry, entry.source_entry_id)
     source.status, source.decision_note, source.quota_kind = "returned", f"上级退回：{reason}", None
     session.add(source)
@@ -92,3 +97,4 @@ def _reopen_sender(session: Session, entry: Entry, *, reason: str, actor: str, c
     record(session, actor=actor, action="stage.reopen", obj=lower, at=ctx.now,
            before={"state": before}, after={"state": "reviewing", "reason": reason},
            campaign_id=ctx.campaign.id)
+    return lower

@@ -292,14 +292,21 @@ async def notify_and_close(stage_id: int) -> str:
 
 
 def _close(session, ctx: StageContext) -> str:
+    from pathlib import Path
+
     from sqlmodel import select
 
     from models import Document
+    from tasks.letter import letter_attachment_names
     from tasks.messages import queue_result_notices, queue_stage_closed
 
     if ctx.stage.state != "forwarded":
         return ctx.stage.state
-    docs = list(session.exec(select(Document).where(Document.stage_id == ctx.stage.id)))
+    # the parent gets the 推荐函 and exactly the tables its 附件 names; the export stays with the unit
+    tables = set(letter_attachment_names(ctx.config, ctx.spec))
+    docs = [d for d in session.exec(select(Document).where(Document.stage_id == ctx.stage.id)
+                                    .order_by(Document.kind, Document.direction))
+            if d.kind == "letter" or (d.kind == "summary" and Path(d.path).name in tables)]
     queue_stage_closed(session, ctx.stage, docs)
     queue_result_notices(session, ctx.stage)
     move(session, ctx, "closed", actor="system")

@@ -4,16 +4,21 @@ Runs are resumed the way an official would: through Prefect's API with an input 
 """
 
 import asyncio
+import io
 import re
 import time
+from pathlib import Path
 
 import pytest
+from docx import Document as Docx
 from sqlmodel import select
 
 from core.clock import parse_local
 from core.db import session_scope
-from models import AuditLog, Entry, Message, Stage
+from models import AuditLog, Document, Entry, Message, Stage
 from tasks.chain import set_clock
+from tasks.messages import document_file
+from tasks.outbox import deliver_pending
 from tasks.waiting import resume, waiting_stage_runs
 from tests.support.factories import file_application
 from tests.support.stage_runs import run_in_thread
@@ -176,7 +181,32 @@ def test_an_overdue_approval_is_escalated_never_approved(tmp_path, sqlite_db, pr
     assert _stage_row("110100").state == "closed"
 
 
-def test_a_return_to_the_sender_frees_its_slot_for_a_substitute(mini_campaign, prefect_server):
+def _letter_attachments(docx: bytes) -> set[str]:
+    """The file names a 推荐函 lists under 附件 (one line each, numbered when several)."""
+    lines = [p.text.strip() for p in Docx(io.BytesIO(docx)).paragraphs]
+    return {m.group(1) for line in lines if (m := re.fullmatch(r"(?:附件：)?(?:\d+\.)?(\S+\.xlsx)", line))}
+
+
+def _delivered_stage_closed(server, unit: str) -> dict[str, bytes]:
+    """Deliver the outbox; check the unit's newest stage-closed mail reached the parent's contact
+    with exactly the 推荐函 and the tables it lists, each the file its Document row points to."""
+    assert asyncio.run(deliver_pending()).failed == 0
+    with session_scope() as s:
+        stage_row = s.exec(select(Stage).where(Stage.unit_code == unit)).one()
+        on_disk = {Path(d.path).name: document_file(d).read_bytes()
+                   for d in s.exec(select(Document).where(Document.stage_id == stage_row.id))}
+        row = s.exec(select(Message).where(Message.kind == "stage_closed", Message.key.startswith(
+            f"stage:{stage_row.id}:stage_closed:r{stage_row.round}:"))).one()
+    [received] = [r for r in server.messages if r.message["Message-ID"] == row.message_id]
+    assert received.rcpt_tos == ["p-con@example.org"]
+    files = {part.get_filename(): part.get_content() for part in received.message.iter_attachments()}
+    assert set(files) == {"推荐函.docx"} | _letter_attachments(files["推荐函.docx"])
+    assert {name: on_disk[name] for name in files} == files  # byte-equal to the stage's documents
+    assert "评审明细.xlsx" in on_disk and "推荐函.html" in on_disk  # written, but not for the parent
+    return files
+
+
+def test_a_return_to_the_sender_frees_its_slot_for_a_substitute(mini_campaign, prefect_server, smtp_server):
     from flows.stage import stage
     from tasks.review import return_entry
 
@@ -186,6 +216,8 @@ def test_a_return_to_the_sender_frees_its_slot_for_a_substitute(mini_campaign, p
     _answer("110200", "c2-off")
     thread.join(120)
     assert "error" not in box, box.get("error")
+    first = _delivered_stage_closed(smtp_server, "110200")
+    assert set(first) == {"推荐函.docx", "汇总表.xlsx"}
     with session_scope() as s:
         sent = s.exec(select(Entry).where(Entry.unit_code == "110000", Entry.direction == "experience_centre")).one()
         first_app = sent.application_id
@@ -204,3 +236,8 @@ def test_a_return_to_the_sender_frees_its_slot_for_a_substitute(mini_campaign, p
     substitute = next(e for e in up if e.status == "received")
     assert substitute.application_id != first_app and below[substitute.application_id] == "selected"
     assert _stage_row("110200").state == "closed"
+    # the re-close is a new round: the parent gets a second mail with the revised table
+    second = _delivered_stage_closed(smtp_server, "110200")
+    assert second["汇总表.xlsx"] != first["汇总表.xlsx"]
+    with session_scope() as s:
+        assert len(s.exec(select(Message).where(Message.kind == "stage_closed")).all()) == 2
