@@ -22,7 +22,7 @@ from core.clock import to_utc
 from models import Application, ApprovalCode, Entry
 from tasks.audit import record
 from tasks.double_track import check_double_track
-from tasks.selection import apply_decision, check_proposal
+from tasks.selection import apply_decision, check_proposal, passes_through
 from tasks.stages import StageContext, stage_entries
 
 MAX_FAILED = 5
@@ -149,7 +149,8 @@ def _edited(session: Session, ctx: StageContext, selection: list[str]) -> tuple[
         if entry is None:
             problems.append((f"申报编号 {ref} 不在本环节的合格名单中", f"reference {ref} is not an eligible entry here"))
             continue
-        proposal.append({"entry": entry.id, "kind": kind or entry.passthrough or "base"})
+        through = entry.passthrough if passes_through(entry, ctx.unit) else None
+        proposal.append({"entry": entry.id, "kind": kind or through or "base"})
     return proposal, problems + check_proposal(session, ctx, proposal)
 
 

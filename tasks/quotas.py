@@ -35,6 +35,11 @@ class Candidate:
     direction: str
     rank: int
     score: Decimal | None = None
+    label: str | None = None  # what people call it (the 申报编号); messages fall back to the id
+
+    @property
+    def name(self) -> str:
+        return self.label or f"条目 {self.entry_id}"
 
 
 def quota_for(config: CampaignConfig, unit_code: str, direction: str) -> Allowance:
@@ -72,6 +77,8 @@ def check_selection(selection: dict[int, str], candidates: list[Candidate],
     by_id = {c.entry_id: c for c in candidates}
     problems = [(f"条目 {eid} 不在可推荐范围内", f"entry {eid} cannot be recommended here")
                 for eid in selection if eid not in by_id]
+    problems += [_below_minimum(by_id[eid], allowances) for eid in selection
+                 if eid in by_id and _below_minimum(by_id[eid], allowances) is not None]
     counts = Counter((by_id[eid].direction, kind) for eid, kind in selection.items() if eid in by_id)
     for (direction, kind), n in sorted(counts.items()):
         allowance = allowances.get(direction, Allowance(base=None))
@@ -80,6 +87,17 @@ def check_selection(selection: dict[int, str], candidates: list[Candidate],
             problems.append((f"方向 {direction} 的{KIND_NAMES.get(kind, kind)}为 {limit} 个，所选 {n} 个，超出配额",
                              f"direction {direction}: the {kind} quota is {limit}, the selection has {n}"))
     return problems
+
+
+def _below_minimum(candidate: Candidate, allowances: dict[str, Allowance]) -> tuple[str, str] | None:
+    """The problem when a candidate's score is under its direction's minimum (or missing)."""
+    floor = allowances.get(candidate.direction, Allowance(base=None)).min_score
+    if floor is None or (candidate.score is not None and candidate.score >= floor):
+        return None
+    got = "无得分" if candidate.score is None else f"得分 {candidate.score:.2f}"
+    return (f"{candidate.name} {got}，低于方向 {candidate.direction} 的最低分 {floor}",
+            f"{candidate.label or f'entry {candidate.entry_id}'} scores {candidate.score if candidate.score is not None else 'nothing'}, "
+            f"below the minimum {floor} of direction {candidate.direction}")
 
 
 def top_titles(scored: list[tuple[int, Decimal | None, int]], n: int) -> set[int]:

@@ -60,6 +60,24 @@ def _missing_declaration():
     return FieldError("附3", "缺少申报主体责任声明（附3）", "the signed declaration (附3) is missing")
 
 
+def list_changed(session: Session, ctx: StageContext) -> tuple[str, str] | None:
+    """Why the proposed list no longer stands (new arrivals, a proposed entry returned), or None."""
+    from tasks.selection import OPEN_STATUSES
+
+    arrived = stage_entries(session, ctx, "received")
+    if arrived:
+        refs = "、".join(sorted(_applications(session, [e.application_id for e in arrived])[e.application_id].reference
+                               for e in arrived))
+        return (f"名单提出后又收到 {refs}（替补报送或重新申报），须先审查评分，名单重新提交审批",
+                f"{refs} arrived after the list was proposed (a substitute or a refiling): "
+                "it is reviewed first and a new list comes up for approval")
+    still = {e.id for e in stage_entries(session, ctx, *OPEN_STATUSES)}
+    if any(p["entry"] not in still for p in ctx.stage.proposal or []):
+        return ("名单中有项目已被退回，名单重新生成后再提交审批",
+                "an entry of the proposed list was returned: a new list comes up for approval")
+    return None
+
+
 def return_entry(session: Session, entry_id: int, *, to: str, reason: str, actor: str) -> Entry:
     """退回修改: send an entry back to the applicant or to the unit that sent it, freeing its slot there."""
     entry = session.get(Entry, entry_id)

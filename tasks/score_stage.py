@@ -2,8 +2,9 @@
 
 Every function takes the caller's `session` and never commits: the flow's tasks (and
 the CLI) own the transaction. A stage's entries are the `Entry` rows of its campaign
-and unit; the ones experts score and that get ranked are those with status "eligible"
-and no passthrough (demonstration-city extras and direct recommendations pass unranked).
+and unit; the ones experts score and that get ranked are those with status "eligible", except
+demonstration-city extras and direct recommendations below the top unit: they pass the
+intermediate levels unranked, and the top unit (the ministry) scores them like the rest.
 """
 
 from decimal import Decimal
@@ -11,7 +12,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from core.campaign import Expert
-from models import Application, ConflictOfInterest, Entry, Score, Stage
+from models import Application, ConflictOfInterest, Entry, Score, Stage, Unit
 from tasks.audit import record
 from tasks.scoring import RankItem, aggregate, conflicted, rank, score_errors, weighted_total
 from tasks.stages import StageContext, load_stage_by_id
@@ -30,12 +31,22 @@ def stage_context(session: Session, stage_id: int) -> StageContext:
 
 
 def scorable_entries(session: Session, stage: Stage) -> list[tuple[Entry, Application]]:
-    """Return the stage's eligible, non-passthrough entries with their applications, by reference."""
+    """Return the stage's eligible entries that it scores (passthrough ones only at the top unit),
+    with their applications, by reference."""
     query = (select(Entry, Application).join(Application, col(Application.id) == Entry.application_id)
              .where(Entry.campaign_id == stage.campaign_id, Entry.unit_code == stage.unit_code,
-                    Entry.status == "eligible", col(Entry.passthrough).is_(None))
+                    Entry.status == "eligible")
              .order_by(Application.reference))
+    if not is_top_unit(session, stage):
+        query = query.where(col(Entry.passthrough).is_(None))
     return [(entry, app) for entry, app in session.exec(query).all()]
+
+
+def is_top_unit(session: Session, stage: Stage) -> bool:
+    """True for the stage of the unit nobody is above (where passthrough entries end)."""
+    parent = session.exec(select(Unit.parent_code).where(Unit.campaign_id == stage.campaign_id,
+                                                         Unit.code == stage.unit_code)).one()
+    return parent is None
 
 
 def declared_conflicts(session: Session, entry_ids: list[int]) -> dict[tuple[int, str], str]:

@@ -1,8 +1,14 @@
-"""Propose a stage's list from the ranking and the quotas, and apply an approved list."""
+"""Propose a stage's list from the ranking and the quotas, and apply an approved list.
+
+Demonstration-city extras and direct recommendations (`Entry.passthrough`) skip the
+intermediate levels only: a province forwards them as they came, unranked and uncounted;
+the top unit (the ministry) scores, ranks and selects them like every other entry.
+"""
 
 from sqlmodel import Session
+from sqlmodel import select as query_of
 
-from models import Application, Entry
+from models import Application, Entry, Unit
 from tasks.audit import record
 from tasks.quotas import Allowance, Candidate, check_selection, quota_for, select, top_titles
 from tasks.stages import StageContext, stage_entries
@@ -10,12 +16,18 @@ from tasks.stages import StageContext, stage_entries
 OPEN_STATUSES = ("eligible", "selected", "not_selected")
 
 
+def passes_through(entry: Entry, unit: Unit) -> bool:
+    """True when an extra/direct entry only passes this unit: every unit but the top one."""
+    return entry.passthrough is not None and unit.parent_code is not None
+
+
 def candidates(session: Session, ctx: StageContext) -> tuple[list[Candidate], list[Entry]]:
     """Ranked candidates that count against quotas, and passthrough entries that do not."""
     entries = stage_entries(session, ctx, *OPEN_STATUSES)
-    ranked = [Candidate(e.id, e.direction, e.rank if e.rank is not None else 10**9 + e.id, e.score)
-              for e in entries if e.passthrough is None]
-    return ranked, [e for e in entries if e.passthrough is not None]
+    refs = _references(session, [e.application_id for e in entries])
+    ranked = [Candidate(e.id, e.direction, e.rank if e.rank is not None else 10**9 + e.id, e.score,
+                        refs.get(e.application_id)) for e in entries if not passes_through(e, ctx.unit)]
+    return ranked, [e for e in entries if passes_through(e, ctx.unit)]
 
 
 def allowances(ctx: StageContext) -> dict[str, Allowance]:
@@ -35,15 +47,47 @@ def propose(session: Session, ctx: StageContext) -> list[dict]:
 
 
 def check_proposal(session: Session, ctx: StageContext, proposal: list[dict]) -> list[tuple[str, str]]:
-    """Check a (possibly edited) list against the quotas; passthrough entries keep their kind."""
+    """Check a (possibly edited) list against the quotas and minimum scores; every passthrough
+    entry stays on the list with its kind (it is not this unit's to review)."""
     ranked, passthrough = candidates(session, ctx)
-    through = {e.id: e.passthrough for e in passthrough}
+    through = {e.id: e for e in passthrough}
     counted = {p["entry"]: p["kind"] for p in proposal if p["entry"] not in through}
     problems = check_selection(counted, ranked, allowances(ctx))
-    problems += [(f"条目 {p['entry']} 是下级的额外/直报推荐，类别不能改为 {p['kind']}",
-                  f"entry {p['entry']} arrived as {through[p['entry']]} and cannot become {p['kind']}")
-                 for p in proposal if p["entry"] in through and p["kind"] != through[p["entry"]]]
+    kinds = {p["entry"]: p["kind"] for p in proposal}
+    for entry in passthrough:
+        ref, origin = _reference(session, entry), _origin_name(ctx, entry)
+        if entry.id not in kinds:
+            problems.append((f"申报编号 {ref} 是{origin}的{_through_name(entry)}，须原样转报，不能从名单中删除",
+                             f"{ref} is {origin}'s {entry.passthrough} recommendation passing through: "
+                             "it cannot be dropped from the list"))
+        elif kinds[entry.id] != entry.passthrough:
+            problems.append((f"申报编号 {ref} 是{origin}的{_through_name(entry)}，类别不能改为 {kinds[entry.id]}",
+                             f"{ref} arrived as {entry.passthrough} and cannot become {kinds[entry.id]}"))
     return problems
+
+
+def _references(session: Session, application_ids: list[int]) -> dict[int, str]:
+    """申报编号 by application id, in one query."""
+    if not application_ids:
+        return {}
+    query = query_of(Application.id, Application.reference).where(Application.id.in_(application_ids))
+    return dict(session.exec(query).all())
+
+
+def _reference(session: Session, entry: Entry) -> str:
+    return session.get(Application, entry.application_id).reference
+
+
+def _origin_name(ctx: StageContext, entry: Entry) -> str:
+    code = entry.origin_unit_code or entry.from_unit_code
+    try:
+        return ctx.config.unit(code).name
+    except KeyError:
+        return code or "下级单位"
+
+
+def _through_name(entry: Entry) -> str:
+    return {"extra": "示范城市额外推荐项目", "direct": "特色直报项目"}.get(entry.passthrough, entry.passthrough)
 
 
 def apply_decision(session: Session, ctx: StageContext, proposal: list[dict], *, actor: str) -> None:
@@ -65,7 +109,7 @@ def _titles(ctx: StageContext, entries: list[Entry]) -> set[int]:
     n = ctx.spec.provincial_titles
     if not n:
         return set()
-    return top_titles([(e.id, e.score, e.rank or 10**9) for e in entries if e.passthrough is None], n)
+    return top_titles([(e.id, e.score, e.rank or 10**9) for e in entries if not passes_through(e, ctx.unit)], n)
 
 
 def proposal_markdown(session: Session, ctx: StageContext, proposal: list[dict], *, plain: bool = False) -> str:

@@ -122,8 +122,10 @@ def _prepare_scoring(session, ctx: StageContext) -> Wait:
 
     if ctx.stage.state not in ("reviewing", "scoring"):
         return Wait(state=ctx.stage.state)
+    from tasks.selection import passes_through
+
     needs = ctx.spec.review == "experts" and any(
-        e.passthrough is None for e in stage_entries(session, ctx, "eligible"))
+        not passes_through(e, ctx.unit) for e in stage_entries(session, ctx, "eligible"))
     if not needs:
         return Wait(state="ready")
     if ctx.stage.state == "reviewing":
@@ -181,6 +183,9 @@ def _propose(session, ctx: StageContext) -> str:
 
     if ctx.stage.state not in ("reviewing", "scoring"):
         return ctx.stage.state
+    if stage_entries(session, ctx, "received"):  # a substitute or refiling came in meanwhile
+        move(session, ctx, "reviewing", actor="system", note="新到条目待审查 / new arrivals to review")
+        return ctx.stage.state
     compute_aggregates(session, ctx.stage.id)
     rank_stage(session, ctx.stage.id)
     ctx.stage.proposal = propose(session, ctx)
@@ -211,6 +216,9 @@ def _request_approval(session, ctx: StageContext, flow_run_id: str | None) -> Wa
     instructions = ("\n\n---\n填写审批人编号与邮件中收到的一次性审批码；同意选 approve，驳回选 reject 并写明理由，"
                     "修改名单选 edit 并列出申报编号。 / Enter your official id and the one-time code "
                     f"from your e-mail. Officials: {', '.join(sorted(people))}")
+    from tasks.approval_history import refusal_lines
+
+    md += refusal_lines(session, ctx)
     return Wait(state="awaiting_approval", key=pause_key(ctx), description=md + instructions,
                 timeout_s=max(1, round(ctx.spec.approval_timeout_hours * 3600)), flow_run_id=flow_run_id)
 
@@ -232,8 +240,22 @@ async def record_approval(stage_id: int, value: dict) -> dict:
 
 def _record_approval(session, ctx: StageContext, value: dict):
     from tasks.approval import apply_approval
+    from tasks.review import list_changed
 
-    return apply_approval(session, ctx, value)
+    changed = list_changed(session, ctx)
+    if changed is None:
+        return apply_approval(session, ctx, value)
+    # the list changed under the official (a return, a substitute): review it again, never apply it
+    theirs = (value.get("reason") or "").strip() if value.get("decision") == "reject" else ""
+    reason = f"{theirs}；{changed[0]}" if theirs else changed[0]
+    outcome = apply_approval(session, ctx, {**value, "decision": "reject", "reason": reason})
+    if outcome.kind == "rejected":
+        from tasks.audit import record
+
+        record(session, actor=str(value.get("official")), action="approval.superseded", obj=ctx.stage,
+               at=ctx.now, after={"decision": value.get("decision"), "zh": changed[0], "en": changed[1]},
+               campaign_id=ctx.campaign.id)
+    return outcome
 
 
 @task
