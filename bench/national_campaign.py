@@ -144,7 +144,7 @@ def districts(parent: str, areas: list[dict[str, str]]) -> list[dict]:
 def national_raw(units: list[dict], template: Path = CAMPAIGN_2023) -> dict:
     """The campaign mapping: the 2023 file's rules and wording with the national units."""
     base = tomllib.loads(template.read_text(encoding="utf-8"))
-    keep = ("year", "notice_no", "notice_title", "summary_title", "summary_notes", "directions", "rubric",
+    keep = ("year", "notice_no", "notice_title", "summary_title", "remarks", "directions", "rubric",
             "reminders", "demonstration_cities", "online_system", "double_track", "publicity")
     return {"slug": SLUG, "name": "2023年新型信息消费示范项目申报（全国规模基准，虚构单位人员）",
             **{k: base[k] for k in keep if k in base}, "units": units}

@@ -125,7 +125,10 @@ class UnitSpec(Strict):
     quotas: dict[str, Quota] = {}
     child_quotas: dict[str, Quota] = {}
     provincial_titles: int = Field(0, ge=0)
-    per_direction_tables: bool = False
+    # What this unit asks of the units reporting to it (their 汇总表): one table per direction
+    # ([WH] 附件3/4) and the 注意事项 printed under the table ([GD] 附件).
+    child_per_direction_tables: bool = False
+    child_summary_notes: list[str] = []
     paper_copies: int = Field(0, ge=0)
     approval_timeout_hours: float = Field(48, gt=0)  # fractions allowed (rehearsals, tests)
     contacts: list[Person] = []
@@ -174,6 +177,14 @@ class PublicitySpec(Strict):
         return as_shanghai(value)
 
 
+class Remarks(Strict):
+    """The 备注 marks of the 汇总表 (and the letter's list): None where the campaign has no such rule."""
+
+    extra: str | None = None  # a demonstration city's extra recommendation (demo_city_extra, quotas.extra)
+    direct: str | None = None  # a 特色项目 sent on unranked (quotas.direct)
+    title: str | None = None  # a project given the unit's own title (provincial_titles)
+
+
 class CampaignConfig(Strict):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -181,7 +192,7 @@ class CampaignConfig(Strict):
     notice_no: str
     notice_title: str
     summary_title: str
-    summary_notes: list[str] = []
+    remarks: Remarks = Remarks()
     directions: dict[str, Direction] = Field(min_length=1)
     rubric: Rubric
     reminders: Reminders = Reminders()

@@ -14,7 +14,10 @@ NUMERIC_KINDS = ("decimal", "int", "money")
 
 def check_content(config: CampaignConfig) -> list[Problem]:
     """Return every contradiction in the campaign's content; empty when it is consistent."""
+    from core.campaign_document_checks import check_documents
+
     return [
+        *check_documents(config),
         *_check_people(config),
         *_check_unit_settings(config),
         *_check_rules(config),

@@ -25,8 +25,20 @@ ZH_BY_TYPE = {
 }
 
 
+# Keys that moved: the old key is refused with where its setting lives now.
+MOVED_KEYS = {
+    "per_direction_tables": ("已改为上级单位的 child_per_direction_tables（要求下级分方向报送汇总表的单位设置）",
+                             "moved: set child_per_direction_tables on the unit that asks its children for per-direction tables"),
+    "summary_notes": ("已改为提出要求的上级单位的 child_summary_notes（注意事项随要求汇总表的单位而定）",
+                      "moved: set child_summary_notes on the unit whose notice asks for the table"),
+}
+
+
 def field_error(raw: dict, err: dict, file: str | None) -> FieldError:
     """Describe one pydantic error at the key where it happened."""
+    moved = MOVED_KEYS.get(str(err["loc"][-1])) if err["type"] == "extra_forbidden" and err["loc"] else None
+    if moved:
+        return FieldError(key_path(raw, err["loc"]), *moved, file=file)
     template = ZH_BY_TYPE.get(err["type"])
     try:
         zh = template.format(**err.get("ctx", {})) if template else f"配置项无效：{err['msg']}"

@@ -74,15 +74,18 @@ def to_png(source: Path, png: Path, work: Path) -> None:
 
 
 def from_demo(out: Path) -> dict[str, Path]:
-    """Pick the 2023 demo's own documents: Guangdong's table and letter, Wuhan's per-direction table."""
+    """Pick the 2023 demo's own documents: Guangdong's table and letter, and the 体验中心 table
+    of the first Wuhan district that wrote one (武汉 asks its districts for one per direction)."""
     import json
 
     folder = out / "2023-xinxi-xiaofei"
     files = {(d["unit_code"], d["kind"], d["direction"]): folder / d["file"]
              for d in json.loads((folder / "manifest.json").read_text())["documents"]}
+    district = min(code for code, kind, direction in files
+                   if code.startswith("4201") and code != "420100" and (kind, direction) == ("summary", "experience_centre"))
     return {"summary-table.png": files[("440000", "summary", "")],
             "letter.png": files[("440000", "letter", "")],
-            "summary-table-per-direction.png": files[("420100", "summary", "experience_centre")]}
+            "summary-table-per-direction.png": files[(district, "summary", "experience_centre")]}
 
 
 def main() -> None:

@@ -10,15 +10,12 @@ from datetime import datetime
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
-from core.campaign import CampaignConfig, UnitSpec
+from core.campaign import CampaignConfig, Remarks, UnitSpec
 from core.clock import campaign_now
 from core.errors import NotFound
 from models import Application, Campaign, Entry, Stage
 from tasks.campaigns import campaign_config
 
-EXTRA_MARK = "示范城市额外推荐"
-DIRECT_MARK = "特色项目，经省直报工信部"
-TITLE_MARK = "省级示范项目"
 STATUS_NAMES = {
     "received": "已接收", "eligible": "形式审查通过", "ineligible": "不符合申报条件",
     "returned": "退回修改", "selected": "推荐", "not_selected": "未推荐",
@@ -94,18 +91,19 @@ def recommended_order(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=order_key)
 
 
-def remark(entry: Entry, origin_name: str = "") -> str:
-    """The 备注 of a recommended entry: extra / direct recommendation, provincial title."""
+def entry_marks(entry: Entry, remarks: Remarks) -> tuple[str | None, str | None]:
+    """The campaign's marks for an entry: (extra or direct mark, title mark), None where unmarked."""
     kind = entry.passthrough or entry.quota_kind
+    quota_mark = {"extra": remarks.extra, "direct": remarks.direct}.get(kind or "")
+    return quota_mark, remarks.title if entry.provincial_title else None
+
+
+def remark(entry: Entry, remarks: Remarks, origin_name: str = "") -> str:
+    """The 备注 of a recommended entry: extra / direct recommendation, the unit's title."""
+    quota_mark, title_mark = entry_marks(entry, remarks)
     where = f"（{origin_name}）" if entry.passthrough and origin_name else ""
-    marks = []
-    if kind == "extra":
-        marks.append(EXTRA_MARK + where)
-    elif kind == "direct":
-        marks.append(DIRECT_MARK + where)
-    if entry.provincial_title:
-        marks.append(TITLE_MARK)
-    return "；".join(marks)
+    marks = [quota_mark + where] if quota_mark else []
+    return "；".join(marks + ([title_mark] if title_mark else []))
 
 
 def contact_line(app: Application) -> str:

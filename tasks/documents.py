@@ -52,7 +52,7 @@ def summary_sections(data: StageData, spec: TableSpec) -> list[Section]:
     sections = []
     for i, key in enumerate(keys, 1):
         rows = [SummaryRow(r.app.enterprise_name or "", r.app.project_name or "", contact_line(r.app),
-                           remark(r.entry, data.unit_name(r.entry.origin_unit_code)))
+                           remark(r.entry, data.config.remarks, data.unit_name(r.entry.origin_unit_code)))
                 for r in data.recommended(key)]
         heading = f"{cn_number(i)}、{data.config.directions[key].name}" if len(keys) > 1 else None
         sections.append(Section(heading, rows))
@@ -62,11 +62,12 @@ def summary_sections(data: StageData, spec: TableSpec) -> list[Section]:
 def render_files(session: Session, data: StageData) -> list[GeneratedFile]:
     """Build every document of a stage in memory (allocating the 发文字号 once)."""
     organ, when = data.unit.organ_name, data.when
+    notes = data.parent.child_summary_notes if data.parent else []  # asked by the receiving unit
     files = []
     for spec in table_specs(data.config, data.unit):
         sheet = data.config.directions[spec.direction].name if spec.direction else "汇总表"
         wb = build_summary_workbook(title=spec.title, unit_name=data.unit.name, sheet=sheet,
-                                    sections=summary_sections(data, spec), notes=data.config.summary_notes)
+                                    sections=summary_sections(data, spec), notes=notes)
         files.append(GeneratedFile("summary", spec.direction, spec.file_name,
                                    workbook_bytes(wb, when, title=spec.title, author=organ)))
     if data.parent is not None:  # the top unit decides; it writes no 推荐函
@@ -117,7 +118,7 @@ def _upsert(session: Session, data: StageData, f: GeneratedFile, path: Path, now
 
 
 def _drop_stale(session: Session, data: StageData, keep: list[Document]) -> list[str]:
-    """Forget documents this stage no longer produces (e.g. after per_direction_tables changed)."""
+    """Forget documents this stage no longer produces (e.g. after child_per_direction_tables changed)."""
     kept = {d.id for d in keep}
     stale = [d for d in session.exec(select(Document).where(Document.stage_id == data.stage.id))
              if d.id not in kept and d.kind in ("summary", "letter", "letter_html", "export")]

@@ -8,24 +8,16 @@ from functools import lru_cache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import Session
 
-from core.campaign import CampaignConfig, UnitSpec
+from core.campaign import CampaignConfig, Remarks, UnitSpec
 from core.clock import fmt_cn_date, local
 from core.settings import PROJECT_ROOT
 from models import Entry
-from tasks.document_data import (
-    DIRECT_MARK,
-    EXTRA_MARK,
-    TITLE_MARK,
-    StageData,
-    direction_counts,
-    load_stage_data,
-)
+from tasks.document_data import StageData, direction_counts, entry_marks, load_stage_data
 from tasks.letter_number import format_number, letter_abbr, stage_number
 from tasks.summary_table import table_specs
 
 TEMPLATES = PROJECT_ROOT / "templates" / "letter"
 CN_DIGITS = "零一二三四五六七八九十"
-SELF_SUFFIXES = "厅局委部办"
 
 
 @dataclass(frozen=True)
@@ -76,8 +68,13 @@ def letter_attachment_names(config: CampaignConfig, unit: UnitSpec) -> list[str]
 
 
 def self_reference(organ: str) -> str:
-    """How the organ names itself in its letter: 我厅, 我局, 我委 … else 我单位."""
-    return f"我{organ[-1]}" if organ and organ[-1] in SELF_SUFFIXES else "我单位"
+    """How the organ names itself in its letter (templates/letter/self_ref.txt.j2): 我厅, 我局 … 我单位."""
+    return letter_env().get_template("self_ref.txt.j2").render(organ=organ).strip()
+
+
+def area_of(unit: UnitSpec) -> str:
+    """Where the unit organised the call (templates/letter/area.txt.j2): 本地区, 本集团 …."""
+    return letter_env().get_template("area.txt.j2").render(level=unit.level).strip()
 
 
 def subject_of(config: CampaignConfig) -> str:
@@ -85,12 +82,11 @@ def subject_of(config: CampaignConfig) -> str:
     return config.summary_title.removesuffix("汇总表").removesuffix("推荐项目") or config.name
 
 
-def letter_marks(entry: Entry, origin_name: str) -> list[str]:
-    """The marks after a project in the letter's list (extra, direct, provincial title)."""
-    kind = entry.passthrough or entry.quota_kind
+def letter_marks(entry: Entry, remarks: Remarks, origin_name: str) -> list[str]:
+    """The marks after a project in the letter's list (the campaign's extra, direct, title marks)."""
+    quota_mark, title_mark = entry_marks(entry, remarks)
     prefix = origin_name if entry.passthrough else ""
-    marks = [prefix + {"extra": EXTRA_MARK, "direct": DIRECT_MARK}[kind]] if kind in ("extra", "direct") else []
-    return marks + ([TITLE_MARK] if entry.provincial_title else [])
+    return ([prefix + quota_mark] if quota_mark else []) + ([title_mark] if title_mark else [])
 
 
 def contact_text(unit: UnitSpec) -> str:
@@ -107,13 +103,13 @@ def letter_context(data: StageData, number: str) -> dict:
     directions = []
     for count in direction_counts(data):
         items = [{"no": i, "enterprise": r.app.enterprise_name or "", "project": r.app.project_name or "",
-                  "marks": letter_marks(r.entry, data.unit_name(r.entry.origin_unit_code))}
+                  "marks": letter_marks(r.entry, config.remarks, data.unit_name(r.entry.origin_unit_code))}
                  for i, r in enumerate(data.recommended(count.key), 1)]
         directions.append({**count.__dict__, "projects": items})
     attachments = letter_attachment_names(config, unit)
     return {
         "organ": organ, "self_ref": self_reference(organ), "unit_name": unit.name,
-        "area": "本集团" if unit.level == "central_enterprise" else "本地区",
+        "area": area_of(unit),
         "recipient": data.parent.letter.organ or data.parent.organ_name if data.parent else "",
         "subject": subject_of(config), "campaign_name": config.name, "year": local(data.when).year,
         "notice_no": config.notice_no, "notice_title": config.notice_title,

@@ -1,8 +1,9 @@
 """推荐项目汇总表 (xlsx): the template of the Guangdong notice, laid out to print on A4 landscape.
 
 Title, "推荐单位：…", the columns 序号 | 项目单位 | 项目名称 | 项目联系人及电话 | 备注, the rows in
-recommended order, then the campaign's 注意事项. Every text cell is written as text: a value
-such as `=HYPERLINK(...)` stays a string (data type "s"), never a formula.
+recommended order, then the 注意事项 of the unit that asks for the table. The fixed wording is
+in templates/summary_table/labels.txt.j2. Every text cell is written as text: a value such as
+`=HYPERLINK(...)` stays a string (data type "s"), never a formula.
 """
 
 import math
@@ -11,8 +12,10 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from io import BytesIO
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -22,6 +25,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from core.campaign import CampaignConfig, UnitSpec
 from core.clock import to_utc
+from core.settings import PROJECT_ROOT
 from tasks.doc_files import safe_component, stable_zip
 
 HEADERS = ("序号", "项目单位", "项目名称", "项目联系人及电话", "备注")
@@ -61,9 +65,18 @@ class TableSpec:
     file_name: str
 
 
+@lru_cache(maxsize=1)
+def labels():
+    """The table's fixed wording: the macros of templates/summary_table/labels.txt.j2."""
+    env = Environment(loader=FileSystemLoader(PROJECT_ROOT / "templates" / "summary_table"),
+                      undefined=StrictUndefined, autoescape=False)
+    return env.get_template("labels.txt.j2").module
+
+
 def table_specs(config: CampaignConfig, unit: UnitSpec) -> list[TableSpec]:
-    """The summary tables a unit sends: one per direction if it asks so, else one for all."""
-    if not unit.per_direction_tables:
+    """The summary tables a unit sends: one per direction if the receiving unit asks so, else one."""
+    parent = config.unit(unit.parent) if unit.parent else None
+    if parent is None or not parent.child_per_direction_tables:
         return [TableSpec("", config.summary_title, "汇总表.xlsx")]
     return [TableSpec(key, d.table_title or f"{config.summary_title}（{d.name}）",
                       f"汇总表-{safe_component(d.name)}.xlsx")
@@ -113,7 +126,7 @@ def _title_rows(ws: Worksheet, title: str, unit_name: str) -> None:
     ws.cell(1, 1).alignment = WRAP_CENTRE
     ws.row_dimensions[1].height = 42
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=span)
-    put_text(ws.cell(2, 1), f"推荐单位：{unit_name}")
+    put_text(ws.cell(2, 1), labels().unit_line(unit_name))
     ws.cell(2, 1).font = Font(name=TABLE_FONT, size=12)
     ws.cell(2, 1).alignment = Alignment(horizontal="left", vertical="center")
     ws.row_dimensions[2].height = 26
@@ -133,7 +146,7 @@ def _body_rows(ws: Worksheet, sections: list[Section], widths: list[int]) -> int
             _merged_line(ws, row, section.heading, Font(name=TABLE_FONT, size=12, bold=True), BOX)
         if not section.rows:
             row += 1
-            _merged_line(ws, row, "（无推荐项目）", Font(name=TABLE_FONT, size=12), BOX)
+            _merged_line(ws, row, labels().no_rows(), Font(name=TABLE_FONT, size=12), BOX)
         for item in section.rows:
             row, number = row + 1, number + 1
             values = (number, item.enterprise, item.project, item.contact, item.remark)
@@ -165,7 +178,7 @@ def _note_rows(ws: Worksheet, notes: list[str], row: int, total_width: int) -> i
         return row - 1
     font = Font(name=NOTE_FONT, size=12)
     row += 1
-    _merged_line(ws, row, "注意事项：", font, None)
+    _merged_line(ws, row, labels().notes_heading(), font, None)
     for note in notes:
         row += 1
         _merged_line(ws, row, note, font, None)

@@ -43,7 +43,10 @@ def test_campaign_identity(config):
     assert config.notice_no == "工信厅信发函〔2023〕210号"
     assert "关于组织开展2023年新型信息消费示范项目申报工作的通知" in config.notice_title
     assert config.summary_title == "2023年新型信息消费示范项目推荐项目汇总表"
-    assert any("广州、佛山" in note and "备注" in note for note in config.summary_notes)
+    assert any("广州、佛山" in note and "备注" in note for note in config.unit("440000").child_summary_notes)
+    assert [u.code for u in config.units if u.child_summary_notes] == ["440000"]  # MIIT gives none
+    assert (config.remarks.extra, config.remarks.direct, config.remarks.title) == (
+        "示范城市额外推荐", "特色项目，经省直报工信部", "省级示范项目")
     assert config.root().code == "MIIT"
 
 
@@ -123,7 +126,8 @@ def test_guangdong_province(config):
 def test_hubei_and_wuhan(config):
     hubei, wuhan = config.unit("420000"), config.unit("420100")
     assert hubei.provincial_titles == 20 and hubei.review == "experts" and len(hubei.experts) >= 5
-    assert wuhan.parent == "420000" and wuhan.per_direction_tables and not wuhan.accepts_applications
+    assert wuhan.parent == "420000" and wuhan.child_per_direction_tables and not wuhan.accepts_applications
+    assert [u.code for u in config.units if u.child_per_direction_tables] == ["420100"]
     allowance = quota_for(config, "420100", "experience_centre")
     assert (allowance.base, allowance.extra, allowance.direct) == (None, 0, 2)
     assert wuhan.deadline == _at(2023, 8, 29)

@@ -115,11 +115,17 @@ WH_SAMPLE = [
     ("experience_centre", "420103", "武汉示例汉街文化传媒有限公司", "楚河汉街沉浸式信息消费体验街区", 2, "direct"),
     ("experience_centre", "420104", "武汉示例江汉智能科技有限公司", "江汉路智慧商圈体验店", 3, "base"),
 ]
+DISTRICT_SAMPLE = [  # 江岸区 (420102) to 武汉: (direction, enterprise, project, rank)
+    ("platform", "武汉示例江岸云联科技有限公司", "江岸云联生活服务平台", 1),
+    ("experience_centre", "武汉示例光谷数字科技有限公司", "光谷数字消费体验中心", 1),
+    ("experience_centre", "武汉示例江滩文旅科技有限公司", "汉口江滩数字文旅体验馆", 2),
+]
 
 
 def sample_2023(session: Session, slug: str = "2023-xinxi-xiaofei") -> list[Stage]:
-    """Guangdong (one table, extras of Guangzhou and Foshan) and Wuhan (a table per direction,
-    two special projects sent directly), approved, with fictional applicants."""
+    """Guangdong (one table, extras of Guangzhou and Foshan), Wuhan (one table, two special
+    projects sent directly) and Wuhan's 江岸区 (a table per direction, as Wuhan asks), approved,
+    with fictional applicants."""
     gd = stage(session, slug, "440000", approved_at=datetime(2023, 9, 5, 2, 0, tzinfo=UTC),
                approved_by="440000-off")
     for direction, city, enterprise, project, rank, through in GD_SAMPLE:
@@ -135,4 +141,10 @@ def sample_2023(session: Session, slug: str = "2023-xinxi-xiaofei") -> list[Stag
                           enterprise=enterprise, project=project, contact="陈示例", mobile="13900139000")
         entry(session, app, unit_code="420100", rank=rank, quota_kind=kind, from_unit=district,
               score=str(92 - 2 * rank))
-    return [gd, wh]
+    district = stage(session, slug, "420102", approved_at=datetime(2023, 8, 28, 8, 0, tzinfo=UTC),
+                     approved_by="420102-off")
+    for direction, enterprise, project, rank in DISTRICT_SAMPLE:
+        app = application(session, slug, unit_code="420102", direction=direction,
+                          enterprise=enterprise, project=project, contact="周示例", mobile="13700137000")
+        entry(session, app, unit_code="420102", rank=rank)
+    return [gd, wh, district]

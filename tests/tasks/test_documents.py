@@ -167,7 +167,8 @@ def test_letter_attachments_are_exactly_the_files_sent(province):
 
 def test_per_direction_tables_and_safe_folder_names(db, tmp_path):
     text = MINI_CAMPAIGN.read_text(encoding="utf-8").replace(
-        'code = "110000"\nname = "甲省"', 'code = "110000"\nname = "甲/省"\nper_direction_tables = true')
+        'code = "110000"\nname = "甲省"', 'code = "110000"\nname = "甲/省"').replace(
+        'code = "M"\nname = "测试部"', 'code = "M"\nname = "测试部"\nchild_per_direction_tables = true')
     variant = tmp_path / "variant.toml"
     variant.write_text(text, encoding="utf-8")
     databases.install(variant)

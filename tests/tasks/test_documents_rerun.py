@@ -120,7 +120,7 @@ def test_switching_to_per_direction_tables_drops_the_old_table(db, tmp_path):
     assert old.is_file()
     variant = tmp_path / "per-direction.toml"
     variant.write_text(MINI_CAMPAIGN.read_text(encoding="utf-8").replace(
-        'name = "甲省"', 'name = "甲省"\nper_direction_tables = true'), encoding="utf-8")
+        'name = "测试部"', 'name = "测试部"\nchild_per_direction_tables = true'), encoding="utf-8")
     databases.install(variant)
     with session_scope() as s:
         docs = write_stage_documents(s, stage_id)

@@ -7,11 +7,18 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import Workbook
 
-from core.campaign import load_campaign
+from core.campaign import Remarks, load_campaign
 from models import Application, Entry
 from tasks.doc_files import safe_component, stable_zip, zip_timestamp
 from tasks.document_data import Row, contact_line, recommended_order, remark
-from tasks.letter import cn_number, letter_attachment_names, self_reference, subject_of
+from tasks.letter import (
+    area_of,
+    cn_number,
+    letter_attachment_names,
+    letter_marks,
+    self_reference,
+    subject_of,
+)
 from tasks.letter_docx import char_width, letterhead_size, signature_indents
 from tasks.letter_number import format_number
 from tasks.summary_table import display_width, put_text, sheet_name, table_specs
@@ -61,11 +68,20 @@ def test_recommended_order_puts_ranked_first_then_passthrough_by_origin_and_refe
 
 
 def test_remarks_mark_extra_direct_and_provincial_titles():
-    assert remark(_row("R1", rank=1).entry) == ""
-    assert remark(_row("R1", rank=1, kind="extra").entry) == "示范城市额外推荐"
-    assert remark(_row("R1", passthrough="extra", kind="extra").entry, "广州市") == "示范城市额外推荐（广州市）"
-    assert remark(_row("R1", rank=1, kind="direct").entry) == "特色项目，经省直报工信部"
-    assert remark(_row("R1", rank=1, title=True).entry) == "省级示范项目"
+    marks = load_campaign(CAMPAIGN_2023).remarks
+    assert remark(_row("R1", rank=1).entry, marks) == ""
+    assert remark(_row("R1", rank=1, kind="extra").entry, marks) == "示范城市额外推荐"
+    assert remark(_row("R1", passthrough="extra", kind="extra").entry, marks, "广州市") == "示范城市额外推荐（广州市）"
+    assert remark(_row("R1", rank=1, kind="direct").entry, marks) == "特色项目，经省直报工信部"
+    assert remark(_row("R1", rank=1, title=True).entry, marks) == "省级示范项目"
+
+
+def test_remark_wording_comes_from_the_campaign():
+    marks = Remarks(extra="额外", direct="直报", title="市级示范")
+    assert remark(_row("R1", passthrough="direct", origin="X1").entry, marks, "丙市") == "直报（丙市）"
+    assert remark(_row("R1", rank=1, kind="extra", title=True).entry, marks) == "额外；市级示范"
+    assert letter_marks(_row("R1", passthrough="extra").entry, marks, "丙市") == ["丙市额外"]
+    assert remark(_row("R1", rank=1, kind="extra").entry, Remarks()) == ""  # no such rule, no mark
 
 
 def test_contact_line_falls_back_to_the_project_leader():
@@ -99,14 +115,18 @@ def test_widths_and_names():
     assert len(sheet_name("长" * 40)) == 31
 
 
-def test_table_specs_follow_the_unit_setting():
+def test_table_specs_follow_the_receiving_unit_setting():
+    # [WH] 三(二): the districts send 武汉 one table per direction (附件3, 4); 武汉 sends 湖北 one
     config = load_campaign(CAMPAIGN_2023)
-    gd, wh = config.unit("440000"), config.unit("420100")
-    assert [(s.direction, s.file_name) for s in table_specs(config, gd)] == [("", "汇总表.xlsx")]
-    specs = table_specs(config, wh)
+    district, wh, gd = config.unit("420102"), config.unit("420100"), config.unit("440000")
+    specs = table_specs(config, district)
     assert [s.file_name for s in specs] == ["汇总表-用户过亿信息消费大平台.xlsx", "汇总表-信息消费体验中心.xlsx"]
-    assert specs[0].title == config.directions["platform"].table_title
-    assert letter_attachment_names(config, wh) == [s.file_name for s in specs]
+    assert [s.title for s in specs] == [config.directions[k].table_title for k in ("platform", "experience_centre")]
+    assert letter_attachment_names(config, district) == [s.file_name for s in specs]
+    for unit in (wh, gd, config.unit("440100")):
+        assert [(s.direction, s.title, s.file_name) for s in table_specs(config, unit)] == [
+            ("", config.summary_title, "汇总表.xlsx")]
+    assert letter_attachment_names(config, wh) == ["汇总表.xlsx"]
 
 
 def test_letter_wording_helpers():
@@ -114,6 +134,9 @@ def test_letter_wording_helpers():
     assert self_reference("广东省工业和信息化厅") == "我厅"
     assert self_reference("武汉市经济和信息化局") == "我局"
     assert self_reference("中国移动通信集团有限公司") == "我单位"
+    config = load_campaign(CAMPAIGN_2023)
+    assert area_of(config.unit("440000")) == "本地区"
+    assert {area_of(u) for u in config.units if u.level == "central_enterprise"} == {"本集团"}
     assert subject_of(load_campaign(MINI_CAMPAIGN)) == "2031年测试示范项目"
     assert format_number("粤工信函", 2023, 7) == "粤工信函〔2023〕7号"
     assert format_number("粤工信函", 2023, None) == "粤工信函〔2023〕  号"
