@@ -54,6 +54,8 @@ class Direction(Strict):
     text_limits: dict[str, int] = {}
     demo_city_extra: int = Field(0, ge=0)
     table_title: str | None = None
+    # attachments every application of this direction must carry (附3 申报主体责任声明 by default)
+    required_attachments: list[Literal["附1", "附2", "附3"]] = ["附3"]
 
 
 class Criterion(Strict):

@@ -95,6 +95,8 @@ FIELDS: tuple[FormField, ...] = (
 
 BY_KEY = {f.key: f for f in FIELDS}
 ATTACHMENT_KINDS = {"附1": "申报单位相关证明材料", "附2": "申报项目相关证明材料", "附3": "申报主体责任声明"}
+ATTACHMENT_NAMES_EN = {"附1": "the applicant's supporting documents", "附2": "the project's supporting documents",
+                       "附3": "the signed declaration of responsibility"}
 
 
 def form_fields(form: str) -> dict[str, FormField]:

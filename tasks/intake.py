@@ -3,7 +3,9 @@
 Nothing is written unless every record of the file passes every check; all problems are
 reported together (`ValidationFailed`, one FieldError per problem with file, row, field).
 Filing writes the `Application`, its `Attachment` rows (content copied into the store
-first), an `Entry` at the receiving unit (status received) and an audit row.
+first), an `Entry` at the receiving unit (status received) and an audit row. A record that
+revises an application the unit returned to the applicant (退回修改) updates that application
+instead, under the same 申报编号 (`tasks/intake_refile.py`).
 """
 
 import re
@@ -30,10 +32,13 @@ from tasks.intake_checks import (
     check_region,
     check_unit,
     duplicate_problems,
+    required_attachments,
     resolve_direction,
+    unit_code_of,
 )
 from tasks.intake_read import read_intake
 from tasks.intake_records import IntakeRecord, record_from_mapping
+from tasks.intake_refile import refile_application, returned_applications, revised_application
 from tasks.validation import dedup_key, parse_application
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
@@ -102,8 +107,9 @@ def file_applications(session: Session, records: Sequence[IntakeRecord | Mapping
     if errors:
         raise ValidationFailed(errors, zh="申报材料有误，本文件的申报一件也未受理",
                                en="the applications have errors; nothing from this file was filed")
-    references = next_references(session, ctx, plans)
-    return [write_application(session, ctx, plan, ref, actor) for plan, ref in zip(plans, references, strict=True)]
+    references = iter(next_references(session, ctx, [p for p in plans if p.refile is None]))
+    return [refile_application(session, ctx, plan, actor) if plan.refile is not None
+            else write_application(session, ctx, plan, next(references), actor) for plan in plans]
 
 
 def load_context(session: Session, records: list[IntakeRecord], slug: str | None,
@@ -115,7 +121,8 @@ def load_context(session: Session, records: list[IntakeRecord], slug: str | None
     units = {u.code: u for u in session.exec(select(Unit).where(Unit.campaign_id == campaign.id))}
     stages = {s.unit_code: s for s in session.exec(select(Stage).where(Stage.campaign_id == campaign.id))}
     moment = to_utc(now) if now is not None else campaign_now(campaign.clock)
-    return IntakeContext(campaign, campaign_config(campaign), units, stages, moment)
+    return IntakeContext(campaign, campaign_config(campaign), units, stages, moment,
+                         returned=returned_applications(session, campaign.id))
 
 
 def _find_campaign(session: Session, records: list[IntakeRecord], slug: str | None) -> tuple[Campaign | None, list]:
@@ -168,14 +175,15 @@ def check_record(rec: IntakeRecord, ctx: IntakeContext) -> Plan:
     direction = resolve_direction(ctx.config, rec.direction)
     values, form_errors = parse_application(rec.values, config=ctx.config, direction=direction)
     errors = [*rec.problems, *(replace(e, file=rec.file, row=rec.row) for e in form_errors)]
-    code, unit_errors = check_unit(rec, ctx)
+    key = dedup_key(values["uscc"], values["project_name"]) if {"uscc", "project_name"} <= values.keys() else None
+    refile = revised_application(ctx, key, unit_code_of(rec.unit))
+    code, unit_errors = check_unit(rec, ctx, refile=refile is not None)
     errors += unit_errors
     if code is not None:
         errors += check_region(rec, ctx.config, code, values.get("uscc"))
-    attachments, attachment_errors = check_attachments(rec)
+    attachments, attachment_errors = check_attachments(rec, required_attachments(ctx.config, direction))
     errors += attachment_errors
-    key = dedup_key(values["uscc"], values["project_name"]) if {"uscc", "project_name"} <= values.keys() else None
-    return Plan(rec, values, str(direction), code or "", key, attachments, errors)
+    return Plan(rec, values, str(direction), code or "", key, attachments, errors, refile=refile)
 
 
 def next_references(session: Session, ctx: IntakeContext, plans: list[Plan]) -> list[str]:

@@ -13,16 +13,16 @@ from core.campaign import CampaignConfig
 from core.clock import fmt, to_utc
 from core.errors import FieldError
 from models import Campaign, Stage, Unit
-from models.forms import ATTACHMENT_KINDS
+from models.forms import ATTACHMENT_KINDS, ATTACHMENT_NAMES_EN
 from tasks.attachments import sha256_file
 from tasks.form_values import describe
 from tasks.intake_records import AttachmentRef, IntakeRecord, normalise_header
 from tasks.validation import registered_in
 
 OPEN_STATES = ("open", "collecting")
+REFILE_STATES = ("open", "collecting", "reviewing", "scoring", "awaiting_approval")
 MAX_ATTACHMENT_BYTES = 64 << 20
 MAX_ATTACHMENTS = 50
-REQUIRED_ATTACHMENTS = ("附3",)
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,9 @@ class IntakeContext:
     units: dict[str, Unit]
     stages: dict[str, Stage]
     now: datetime
+    # applications returned to the applicant (退回修改) by the unit they were filed with:
+    # dedup key → (application id, unit code); see tasks/intake_refile.py
+    returned: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Plan:
     dedup_key: str | None
     attachments: list[CheckedAttachment] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
+    refile: int | None = None  # the returned application this record revises
 
 
 def resolve_direction(config: CampaignConfig, raw: object) -> object:
@@ -86,8 +90,10 @@ def effective_deadline(unit_deadline: datetime, extended_until: datetime | None)
     return max(deadline, to_utc(extended_until)) if extended_until is not None else deadline
 
 
-def check_unit(record: IntakeRecord, ctx: IntakeContext) -> tuple[str | None, list[FieldError]]:
-    """Check the receiving unit: known, accepting applications, its stage open, before its deadline."""
+def check_unit(record: IntakeRecord, ctx: IntakeContext, *, refile: bool = False) -> tuple[str | None, list[FieldError]]:
+    """Check the receiving unit: known, accepting applications, its stage open, before its deadline.
+
+    A revision the unit asked for (`refile`) is taken until the unit has approved its list."""
     code = unit_code_of(record.unit)
     if code is None or code == "":
         return None, [record.error("unit", "未填写推荐单位代码（受理单位）", "no receiving unit code given")]
@@ -99,6 +105,8 @@ def check_unit(record: IntakeRecord, ctx: IntakeContext) -> tuple[str | None, li
                                    f"unit {code} does not accept applications")]
     errors = []
     stage = ctx.stages.get(code)
+    if refile and stage is not None and stage.state in REFILE_STATES:
+        return code, []
     if stage is None or stage.state not in OPEN_STATES:
         state = stage.state if stage else "missing"
         errors.append(record.error("unit", f"{unit.name}已停止受理申报（阶段状态 {state}）",
@@ -120,8 +128,28 @@ def check_region(record: IntakeRecord, config: CampaignConfig, code: str, uscc: 
                          f"the applicant is registered in {uscc[2:8]}, outside region {region} of unit {code}")]
 
 
-def check_attachments(record: IntakeRecord) -> tuple[list[CheckedAttachment], list[FieldError]]:
-    """Check every named attachment exists (inside the file's folder) and matches its sha256."""
+def required_attachments(config: CampaignConfig, direction: object) -> tuple[str, ...]:
+    """Return the attachment kinds a direction requires (campaign `required_attachments`).
+
+    For an unknown direction: the kinds every direction requires.
+    """
+    spec = config.directions.get(direction) if isinstance(direction, str) else None
+    if spec is not None:
+        return tuple(spec.required_attachments)
+    every = [set(d.required_attachments) for d in config.directions.values()]
+    return tuple(sorted(set.intersection(*every))) if every else ()
+
+
+def missing_attachment(kind: str, *, file: str | None = None, row: int | None = None) -> FieldError:
+    """Return the error for a required attachment that is missing."""
+    return FieldError(kind, f"缺少{kind}：{ATTACHMENT_KINDS[kind]}",
+                      f"{kind} ({ATTACHMENT_NAMES_EN[kind]}) is missing", file=file, row=row)
+
+
+def check_attachments(record: IntakeRecord,
+                      required: tuple[str, ...] = ()) -> tuple[list[CheckedAttachment], list[FieldError]]:
+    """Check every named attachment exists (inside the file's folder) and matches its sha256,
+    and that every `required` kind is there."""
     found, errors = [], []
     if len(record.attachments) > MAX_ATTACHMENTS:
         return [], [record.error("attachments", f"附件过多（上限 {MAX_ATTACHMENTS} 个）",
@@ -135,10 +163,9 @@ def check_attachments(record: IntakeRecord) -> tuple[list[CheckedAttachment], li
                                        f"{ref.kind}: the same file name twice"))
         else:
             found.append(item)
-    for kind in REQUIRED_ATTACHMENTS:
+    for kind in required:
         if not any(ref.kind == kind for ref in record.attachments):
-            errors.append(record.error(kind, f"缺少{kind}：{ATTACHMENT_KINDS[kind]}",
-                                       f"{kind} (the signed declaration of responsibility) is missing"))
+            errors.append(missing_attachment(kind, file=record.file, row=record.row))
     return found, errors
 
 
@@ -181,7 +208,7 @@ def duplicate_problems(plans: list[Plan], filed: dict[str, str]) -> list[FieldEr
         rec = plan.record
         if plan.dedup_key is None:
             continue
-        if plan.dedup_key in filed:
+        if plan.dedup_key in filed and plan.refile is None:
             errors.append(rec.error("project_name", f"该企业的同名项目已申报（申报编号 {filed[plan.dedup_key]}）",
                                     f"this enterprise already filed this project ({filed[plan.dedup_key]})"))
         elif plan.dedup_key in first_row:

@@ -57,11 +57,20 @@ def column_rows(config: CampaignConfig) -> list[list[str]]:
     ]
     rows += [_field_row(f, config) for f in FIELDS]
     for kind, name in ATTACHMENT_KINDS.items():
-        need = "是 / yes" if kind == "附3" else "否 / no"
-        rows.append([f"{kind} {name}（文件路径）", kind, "文件路径 / file path", need, "全部 / all",
-                     "相对于本表格所在文件夹；多个文件用换行或分号分隔 / relative to this workbook's "
+        rows.append([f"{kind} {name}（文件路径）", kind, "文件路径 / file path", _attachment_need(kind, config),
+                     "全部 / all", "相对于本表格所在文件夹；多个文件用换行或分号分隔 / relative to this workbook's "
                      "folder; several files separated by line breaks or ;"])
+        rows.append([f"{kind} sha256（可选）", f"{kind} sha256", "64 位十六进制 / 64 hex digits", "否 / no",
+                     "全部 / all", "可选：与左列文件路径逐行对应的 SHA-256，受理时核对 / optional: the SHA-256 of each "
+                     "path in the column to the left, line by line; checked on intake"])
     return rows
+
+
+def _attachment_need(kind: str, config: CampaignConfig) -> str:
+    needing = [d.name for d in config.directions.values() if kind in d.required_attachments]
+    if len(needing) == len(config.directions):
+        return "是 / yes"
+    return "、".join(needing) + "必填 / required for these directions" if needing else "否 / no"
 
 
 def _field_row(field: FormField, config: CampaignConfig) -> list[str]:

@@ -15,7 +15,7 @@ import yaml
 
 from core.errors import FieldError, ValidationFailed
 from tasks.form_values import printable
-from tasks.intake_records import IntakeRecord, put, record_from_mapping, resolve_key
+from tasks.intake_records import IntakeRecord, match_hashes, put, record_from_mapping, resolve_key
 from tasks.intake_sheet import DATA_SHEET, KEYWORD
 
 MAX_TEXT_BYTES = 16 << 20
@@ -158,6 +158,7 @@ def _record_from_row(headers: list, row: tuple, number: int, file: str, base_dir
             record.problems.append(record.error("(column)", "有数据的列缺少表头", "a column with data has no header"))
             continue
         put(record, header, value)
+    match_hashes(record)
     if record.campaign is None:
         record.campaign = campaign
     return record

@@ -4,6 +4,8 @@ A record is built from a JSON/YAML object or a spreadsheet row. Keys may be the 
 keys (`uscc`) or the Chinese labels of the 申报书 (`统一社会信用代码`); full- and half-width
 punctuation, spaces and a leading `*` are ignored when matching them. Unknown keys and
 badly shaped attachment lists become problems of the record, reported with the others.
+A spreadsheet gives an attachment's sha256 in the optional `附N sha256` column beside its
+path column, one hash per path, in the same order.
 """
 
 import re
@@ -24,7 +26,9 @@ META_NAMES = {
 EXTRA_LABELS = {"项目名称": "project_name", "平台名称": "project_name", "体验中心名称": "project_name",
                 "平台概述": "overview", "体验中心概述": "overview", "体验中心面积": "area"}
 ATTACHMENT_HEADER = re.compile(r"^附(?:件)?([123])")
+HASH_HEADER = re.compile(r"^附(?:件)?([123]).*sha-?256")
 PATH_SEPARATORS = re.compile(r"[\n;；]+")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass
@@ -49,6 +53,7 @@ class IntakeRecord:
     row: int | None = None
     base_dir: Path = field(default_factory=Path.cwd)
     problems: list[FieldError] = field(default_factory=list)
+    hashes: dict[str, object] = field(default_factory=dict)  # 附N → its sha256 cell, until matched
 
     def error(self, key: str, zh: str, en: str) -> FieldError:
         """Return a FieldError located at this record's file and row."""
@@ -74,12 +79,15 @@ ALIASES = _aliases()
 
 
 def resolve_key(name: object) -> str | None:
-    """Return the catalogue key, '@meta' name or '附N' kind a key/header stands for, else None."""
+    """Return the catalogue key, '@meta' name, '附N' kind or '附N:sha256' a key/header stands for, else None."""
     if not isinstance(name, str) or len(name) > 200:
         return None
     folded = normalise_header(name)
     if folded in ALIASES:
         return ALIASES[folded]
+    match = HASH_HEADER.match(folded)
+    if match:
+        return f"附{match[1]}:sha256"
     match = ATTACHMENT_HEADER.match(folded)
     return f"附{match[1]}" if match else None
 
@@ -93,6 +101,7 @@ def record_from_mapping(obj: object, *, file: str | None, row: int | None, base_
         return record
     for name, value in obj.items():
         put(record, name, value)
+    match_hashes(record)
     return record
 
 
@@ -101,6 +110,11 @@ def put(record: IntakeRecord, name: object, value: object) -> None:
     key = resolve_key(name)
     if key is None:
         record.problems.append(record.error(printable(name), f"未知栏目 “{printable(name, 20)}”", "unknown field"))
+    elif key.endswith(":sha256"):
+        kind = key.removesuffix(":sha256")
+        if kind in record.hashes:
+            record.problems.append(record.error(f"{kind} sha256", f"{kind} sha256 重复填写", f"{kind} sha256 is given twice"))
+        record.hashes[kind] = value
     elif key.startswith("附"):
         add_attachment_paths(record, key, value)
     elif key == "@attachments":
@@ -124,6 +138,29 @@ def add_attachment_paths(record: IntakeRecord, kind: str, cell: object) -> None:
     for part in PATH_SEPARATORS.split(cell):
         if part.strip():
             record.attachments.append(AttachmentRef(kind, part.strip()))
+
+
+def match_hashes(record: IntakeRecord) -> None:
+    """Give the paths of each 附N column the hashes of its sha256 column, line by line (optional)."""
+    for kind, cell in record.hashes.items():
+        if cell is None or isinstance(cell, str) and not cell.strip():
+            continue
+        key = f"{kind} sha256"
+        parts = [p.strip().lower() for p in PATH_SEPARATORS.split(cell)] if isinstance(cell, str) else []
+        parts = [p for p in parts if p]
+        if not parts or not all(SHA256.match(p) for p in parts):
+            record.problems.append(record.error(key, f"{kind} sha256 应为 64 位十六进制数，多个用换行分隔",
+                                                f"{kind} sha256: expected 64 hex digits, one per line"))
+            continue
+        refs = [r for r in record.attachments if r.kind == kind and r.sha256 is None]
+        if len(parts) != len(refs):
+            record.problems.append(record.error(
+                key, f"{kind} 填了 {len(parts)} 个 sha256，但有 {len(refs)} 个文件路径（应逐行对应）",
+                f"{kind}: {len(parts)} sha256 values for {len(refs)} file paths (one per path, in order)"))
+            continue
+        for ref, sha in zip(refs, parts, strict=True):
+            ref.sha256 = sha
+    record.hashes.clear()
 
 
 def attachment_list(record: IntakeRecord, value: object) -> list[AttachmentRef]:

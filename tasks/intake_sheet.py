@@ -3,6 +3,7 @@
 `write_intake_sheet(config, path, rows=...)` writes the empty template (`tuijian template
 intake`) or a filled one (synthetic data): drop-downs for 推荐单位代码, 方向, 单位性质 and the
 是/否 columns, a frozen and styled header row, a 填写说明 sheet explaining every column.
+Each attachment kind has a path column and an optional sha256 column beside it.
 Reading it back is header-driven (`tasks.intake_read`), so columns may be reordered.
 """
 
@@ -19,15 +20,17 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from core.campaign import CampaignConfig
 from models.forms import ATTACHMENT_KINDS, FIELDS, OWNERSHIP
+from tasks.intake_checks import required_attachments
 from tasks.intake_guide import write_guide
 
 DATA_SHEET, LISTS_SHEET = "申报信息", "_lists"
 UNIT_HEADER, DIRECTION_HEADER = "推荐单位代码", "方向"
 ATTACHMENT_HEADERS = {kind: f"{kind} {name}（文件路径）" for kind, name in ATTACHMENT_KINDS.items()}
+HASH_HEADERS = {kind: f"{kind} sha256（可选）" for kind in ATTACHMENT_KINDS}
 KEYWORD = "tuijian-intake"
 FORMATTED_ROWS = 300  # rows given text/date formats in the empty template
 VALIDATED_ROWS = 2000
-WIDTHS = {"text": 40, "str": 22, "date": 13, "bool": 10, "choice": 14, "uscc": 22, "email": 24}
+WIDTHS = {"text": 40, "str": 22, "date": 13, "bool": 10, "choice": 14, "uscc": 22, "email": 24, "sha256": 30}
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 OPTIONAL_FILL = PatternFill("solid", fgColor="5B7FA6")
 THIN = Side(style="thin", color="999999")
@@ -35,7 +38,8 @@ THIN = Side(style="thin", color="999999")
 
 def sheet_headers() -> list[str]:
     """Return the intake sheet's column headers in template order."""
-    return [UNIT_HEADER, DIRECTION_HEADER, *(f.label for f in FIELDS), *ATTACHMENT_HEADERS.values()]
+    attachments = [h for kind in ATTACHMENT_KINDS for h in (ATTACHMENT_HEADERS[kind], HASH_HEADERS[kind])]
+    return [UNIT_HEADER, DIRECTION_HEADER, *(f.label for f in FIELDS), *attachments]
 
 
 def write_intake_sheet(config: CampaignConfig, path: Path, rows: Iterable[Mapping] = ()) -> Path:
@@ -43,7 +47,7 @@ def write_intake_sheet(config: CampaignConfig, path: Path, rows: Iterable[Mappin
     wb = Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
-    _write_header(ws)
+    _write_header(ws, config)
     write_guide(wb.create_sheet("填写说明"), config)
     _write_lists(wb, config)
     _add_validations(ws, config)
@@ -59,17 +63,19 @@ def write_intake_sheet(config: CampaignConfig, path: Path, rows: Iterable[Mappin
     return path
 
 
-def _write_header(ws: Worksheet) -> None:
+def _write_header(ws: Worksheet, config: CampaignConfig) -> None:
     by_label = {f.label: f for f in FIELDS}
+    required_paths = {ATTACHMENT_HEADERS[kind] for kind in required_attachments(config, None)}
+    hash_headers = set(HASH_HEADERS.values())
     for col, header in enumerate(sheet_headers(), start=1):
         cell = ws.cell(row=1, column=col, value=header)
         field = by_label.get(header)
-        required = field.required is True if field else not header.startswith(("附1", "附2"))
+        required = field.required is True if field else col <= 2 or header in required_paths
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = HEADER_FILL if required else OPTIONAL_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-        kind = field.kind if field else ("str" if col <= 2 else "text")
+        kind = field.kind if field else ("str" if col <= 2 else "sha256" if header in hash_headers else "text")
         ws.column_dimensions[get_column_letter(col)].width = WIDTHS.get(kind, 16)
     ws.row_dimensions[1].height = 48
     ws.freeze_panes = "A2"
@@ -129,7 +135,7 @@ def _format_empty_rows(ws: Worksheet) -> None:
 
 def _number_format(header: str) -> str | None:
     field = next((f for f in FIELDS if f.label == header), None)
-    if header == UNIT_HEADER or field and field.kind in ("phone", "uscc", "str"):
+    if header in (UNIT_HEADER, *HASH_HEADERS.values()) or field and field.kind in ("phone", "uscc", "str"):
         return "@"
     return "yyyy-mm-dd" if field and field.kind == "date" else None
 
@@ -146,9 +152,12 @@ def _write_row(ws: Worksheet, row: int, record: Mapping, config: CampaignConfig)
             cell.number_format = "yyyy-mm-dd"
         elif _number_format(field.label) == "@":
             cell.number_format = "@"
-    for offset, kind in enumerate(ATTACHMENT_HEADERS, start=3 + len(FIELDS)):
-        paths = [a["path"] for a in record.get("attachments", []) if a.get("kind") == kind]
-        ws.cell(row=row, column=offset, value="\n".join(paths) or None)
+    for offset, kind in enumerate(ATTACHMENT_KINDS, start=0):
+        refs = [a for a in record.get("attachments", []) if a.get("kind") == kind]
+        column = 3 + len(FIELDS) + 2 * offset
+        ws.cell(row=row, column=column, value="\n".join(a["path"] for a in refs) or None)
+        if refs and all(a.get("sha256") for a in refs):  # hashes only when every path has one
+            ws.cell(row=row, column=column + 1, value="\n".join(a["sha256"] for a in refs)).number_format = "@"
 
 
 def cell_value(value: object) -> object:

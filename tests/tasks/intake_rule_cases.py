@@ -66,10 +66,10 @@ CASES = [
     ("other_form", _set(mau=Decimal("2")), ["mau"], "不属于本方向"),
 ]
 ATTACHMENT_CASES = [("no_declaration", ["附3"], "缺少附3"), ("missing_file", ["附1"], "文件不存在"),
-                    ("escape", ["附1"], "不在申报文件所在文件夹")]
+                    ("escape", ["附1"], "不在申报文件所在文件夹"), ("sha_mismatch", ["附3"], "sha256")]
 BAD_CASES = [(name, fields, fragment) for name, _, fields, fragment in CASES] + ATTACHMENT_CASES + [
     ("duplicate", ["project_name"], "重复")]
-JSON_ONLY = [("sha_mismatch", ["附3"], "sha256"), ("unknown_key", ["remark"], "未知栏目")]
+JSON_ONLY = [("unknown_key", ["remark"], "未知栏目")]
 XLSX_ONLY = [("unknown_column", ["(column 200)"], "未知列名")]
 
 
@@ -105,14 +105,13 @@ def _attachment_records(folder: Path, n: int) -> list[dict]:
     escape = attach(good_record(n=n + 2), folder, n + 2)
     (folder.parent / "outside.pdf").write_bytes(b"%PDF outside")
     escape["attachments"][0]["path"] = "../outside.pdf"
-    return [no_declaration, missing, escape]
+    sha = attach(good_record(n=n + 3), folder, n + 3)
+    sha["attachments"][1]["sha256"] = "0" * 64  # 附3; in xlsx: the 附3 sha256 column
+    return [no_declaration, missing, escape, sha]
 
 
 def _json_only(folder: Path, n: int) -> list[dict]:
-    sha = attach(good_record(n=n), folder, n)
-    sha["attachments"][1]["sha256"] = "0" * 64
-    unknown = attach(good_record(n=n + 1), folder, n + 1) | {"remark": "备注"}
-    return [sha, unknown]
+    return [attach(good_record(n=n), folder, n) | {"remark": "备注"}]
 
 
 def _xlsx_with_unknown_column(folder: Path, config, records: list[dict]) -> Path:

@@ -99,18 +99,25 @@ def test_every_rule_is_reported_at_once_and_nothing_is_written(mini, tmp_path, f
         assert all(e.file == str(path) and e.en for e in found)
 
 
-def test_deadline_extension_and_closed_stage(mini, tmp_path):
+@pytest.mark.parametrize("fmt", ["json", "xlsx"])
+def test_deadline_extension_and_closed_stage(mini, tmp_path, fmt):
+    def write(name, records):
+        if fmt == "json":
+            return write_json(tmp_path / f"{name}.json", records)
+        return write_xlsx(tmp_path / f"{name}.xlsx", mini, records)
+
     with session_scope() as s:
         unit = s.exec(select(Unit).where(Unit.code == "110100")).one()
         campaign = s.exec(select(Campaign)).one()
         campaign.clock = to_utc(unit.deadline) + timedelta(hours=1)
         s.add(campaign)
-    late = intake_file(write_json(tmp_path / "late.json", [attach(good_record(n=1), tmp_path, 1)]))
-    assert [(e.field, "截止时间" in e.zh) for e in late.errors] == [("unit", True)]
+    late_file = write("late", [attach(good_record(n=1), tmp_path, 1)])
+    late = intake_file(late_file)
+    assert [(e.field, "截止时间" in e.zh, e.file) for e in late.errors] == [("unit", True, str(late_file))]
     _set_stage(extended_until=to_utc(unit.deadline) + timedelta(days=2))
-    assert intake_file(tmp_path / "late.json").ok
+    assert intake_file(late_file).ok
     _set_stage(state="reviewing")
-    closed = intake_file(write_json(tmp_path / "closed.json", [attach(good_record(n=2), tmp_path, 2)]))
+    closed = intake_file(write("closed", [attach(good_record(n=2), tmp_path, 2)]))
     assert [(e.field, "停止受理" in e.zh) for e in closed.errors] == [("unit", True)]
 
 
@@ -182,3 +189,70 @@ def test_concurrent_intakes_keep_references_unique_and_refuse_the_duplicate(post
     refused = [r for r in results if not r.ok]
     assert len(refused) == 1 and [e.field for e in refused[0].errors] == ["project_name"]
     assert counts()["Application"] == 2
+
+
+def test_xlsx_sha256_columns_are_read_line_by_line_with_the_paths(mini, tmp_path):
+    from tasks.attachments import sha256_file
+
+    record = attach(good_record(n=1), tmp_path, 1, ("附1", "附3"))
+    second = tmp_path / "att/1/附1-第二份.pdf"
+    second.write_bytes(b"%PDF-1.4 second")
+    record["attachments"].insert(1, {"kind": "附1", "path": "att/1/附1-第二份.pdf"})
+    for ref in record["attachments"]:
+        ref["sha256"] = sha256_file(tmp_path / ref["path"])[0]
+    good = write_xlsx(tmp_path / "good.xlsx", mini, [record])
+    ws = load_workbook(good)["申报信息"]
+    headers = [c.value for c in ws[1]]
+    assert ws.cell(2, headers.index("附1 sha256（可选）") + 1).value.split("\n") == [
+        record["attachments"][0]["sha256"], record["attachments"][1]["sha256"]]
+    result = intake_file(good)
+    assert result.ok, result.errors
+    with session_scope() as s:
+        stored = sorted((a.kind, a.sha256) for a in s.exec(select(Attachment)))
+    assert stored == sorted((r["kind"], r["sha256"]) for r in record["attachments"])
+
+    wb = load_workbook(good)
+    ws = wb["申报信息"]
+    col = headers.index("附1 sha256（可选）") + 1
+    ws.cell(2, col).value = record["attachments"][0]["sha256"]  # one hash for two paths
+    ws.cell(2, headers.index("附3 sha256（可选）") + 1).value = "not-a-hash"
+    ws.cell(2, headers.index("项目名称（平台名称/体验中心名称）") + 1).value = "另一项目（虚构）"
+    wb.save(tmp_path / "bad.xlsx")
+    before = counts()
+    bad = intake_file(tmp_path / "bad.xlsx")
+    assert sorted((e.field, e.row) for e in bad.errors) == [("附1 sha256", 2), ("附3 sha256", 2)]
+    assert "1 个 sha256，但有 2 个文件路径" in next(e.zh for e in bad.errors if e.field == "附1 sha256")
+    assert counts() == before
+
+
+def test_required_attachments_are_campaign_configuration_per_direction(db, tmp_path):
+    from tests.conftest import MINI_CAMPAIGN
+
+    text = MINI_CAMPAIGN.read_text(encoding="utf-8")
+    centre = text.index("[directions.experience_centre]")
+    changed = text[:centre] + text[centre:].replace('required_attachments = ["附3"]',
+                                                    'required_attachments = ["附2"]', 1)
+    assert changed != text
+    (tmp_path / "campaign.toml").write_text(changed, encoding="utf-8")
+    databases.install(tmp_path / "campaign.toml")
+    records = [attach(good_record(n=1), tmp_path, 1, ("附1", "附3")),  # a centre without 附2
+               attach(good_record(n=2), tmp_path, 2, ("附2",)),  # a centre without 附3: fine here
+               attach(good_record("platform", n=3), tmp_path, 3, ("附1",))]  # a platform still needs 附3
+    result = intake_file(write_json(tmp_path / "a.json", records))
+    assert sorted((e.row, e.field) for e in result.errors) == [(1, "附2"), (3, "附3")]
+    assert "缺少附2：申报项目相关证明材料" in result.errors[0].zh
+    records = [records[1], attach(good_record("platform", n=3), tmp_path, 3, ("附3",))]
+    assert intake_file(write_json(tmp_path / "b.json", records)).ok
+
+
+def test_an_unknown_required_attachment_is_refused_naming_the_key(tmp_path):
+    from core.campaign import load_campaign
+    from core.errors import ConfigError
+    from tests.conftest import MINI_CAMPAIGN
+
+    text = MINI_CAMPAIGN.read_text(encoding="utf-8").replace('required_attachments = ["附3"]',
+                                                             'required_attachments = ["附4"]', 1)
+    (tmp_path / "campaign.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_campaign(tmp_path / "campaign.toml")
+    assert [e.field for e in caught.value.errors] == ["directions.platform.required_attachments[0]"]
