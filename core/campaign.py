@@ -157,7 +157,10 @@ class DemoCity(Strict):
 class Reminders(Strict):
     offsets: list[int] = [7, 3, 1]
     working_days: bool = False
-    hour: int = Field(9, ge=0, le=23)
+    # Working days in a year chinese_calendar has no holiday schedule for are refused,
+    # unless the campaign accepts Monday to Friday for them (fictional or far-future years).
+    weekdays_beyond_calendar: bool = False
+    hour: int = Field(9, ge=0, le=23)  # at most the hour the reminders-daily deployment runs
 
 
 class DoubleTrackSpec(Strict):

@@ -5,10 +5,13 @@ The chain itself (codes, tree, levels, deadlines, quotas) is checked in `core.ca
 """
 
 import re
+from datetime import timedelta
 
 from core.campaign import CampaignConfig
 
 Problem = tuple[str, str, str]
+# deployments/prefect.yaml runs reminders-daily at this hour (cron "0 9 * * *", Asia/Shanghai)
+REMINDERS_RUN_HOUR = 9
 NUMERIC_KINDS = ("decimal", "int", "money")
 
 
@@ -91,11 +94,43 @@ def _check_rubric(config: CampaignConfig) -> list[Problem]:
 
 
 def _check_reminders(config: CampaignConfig) -> list[Problem]:
-    offsets = config.reminders.offsets
+    rules, offsets = config.reminders, config.reminders.offsets
+    out: list[Problem] = []
     if any(o <= 0 for o in offsets) or len(set(offsets)) != len(offsets):
         return [("reminders.offsets", f"提醒提前天数 {offsets} 须为互不相同的正整数",
                  f"reminder offsets {offsets} must be distinct positive days")]
-    return []
+    if rules.hour > REMINDERS_RUN_HOUR:
+        out.append(("reminders.hour",
+                    f"提醒时间 {rules.hour}:00 晚于每日提醒流程的运行时间 {REMINDERS_RUN_HOUR}:00，提醒会晚一天发出",
+                    f"reminders at {rules.hour}:00 come after the daily reminders run at "
+                    f"{REMINDERS_RUN_HOUR}:00 and would go out a day late"))
+    unknown = sorted(_reminder_years(config) - calendar_years())
+    if rules.working_days and not rules.weekdays_beyond_calendar and unknown:
+        years = "、".join(map(str, unknown))
+        out.append(("reminders.working_days",
+                    f"节假日日历尚无 {years} 年的放假安排，无法按工作日计算提醒；请改用日历日（working_days = false），"
+                    "或确认按周一至周五计算（weekdays_beyond_calendar = true）",
+                    f"the holiday calendar has no schedule for {years}: reminders cannot count working days; "
+                    "use calendar days (working_days = false) or accept Monday to Friday "
+                    "(weekdays_beyond_calendar = true)"))
+    return out
+
+
+def calendar_years() -> set[int]:
+    """The years whose holiday schedule chinese_calendar knows (tasks.reminder_rules counts with it)."""
+    import chinese_calendar.constants
+
+    return {d.year for d in chinese_calendar.constants.holidays}
+
+
+def _reminder_years(config: CampaignConfig) -> set[int]:
+    """The years reminders count days in: each deadline's, back to its earliest reminder.
+
+    `n` working days never reach back more than 2n + 14 calendar days (weekends, and a
+    holiday of at most nine days with its make-up days), so that span covers every reminder.
+    """
+    back = timedelta(days=2 * max(config.reminders.offsets, default=0) + 14)
+    return {year for u in config.units for year in range((u.deadline - back).year, u.deadline.year + 1)}
 
 
 def _check_demo_cities(config: CampaignConfig) -> list[Problem]:

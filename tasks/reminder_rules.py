@@ -2,23 +2,24 @@
 
 Working days follow the State Council's holiday schedule through `chinese_calendar`
 (国庆、中秋、春节 and the weekend make-up days 调休). The package only knows the years
-the schedule has been published for (2004–2026 in chinesecalendar 1.11); for other years
-a working day is Monday to Friday, which is the best that can be known in advance.
+the schedule has been published for (2004–2026 in chinesecalendar 1.11). A campaign that
+counts working days into another year is refused when it is loaded, unless it says
+`weekdays_beyond_calendar = true`: then a working day there is Monday to Friday.
 """
 
 from datetime import date, datetime, timedelta
 
 import chinese_calendar
-import chinese_calendar.constants
 import pendulum
 
+from core.campaign_content_checks import calendar_years
 from core.clock import TZ, local
 from tasks.instant import as_utc
 
 SUBMITTED_STATES = ("forwarded", "closed")
 
 
-KNOWN_YEARS = frozenset(d.year for d in chinese_calendar.constants.holidays)
+KNOWN_YEARS = frozenset(calendar_years())
 
 
 def is_working_day(day: date) -> bool:

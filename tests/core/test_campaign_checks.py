@@ -95,6 +95,10 @@ CASES = {
     "region not a code": ([('region = "1101"', 'region = "甲市"')], "units[110100].region", "甲市"),
     "duplicate criterion": ([('key = "innovation"', 'key = "demo"')], "rubric.criteria[1].key", "demo"),
     "reminder offsets": ([("offsets = [2, 1]", "offsets = [2, 2]")], "reminders.offsets", "[2, 2]"),
+    "reminders after the daily run": ([("offsets = [2, 1]", "offsets = [2, 1]\nhour = 14")],
+                                      "reminders.hour", "晚于每日提醒流程的运行时间 9:00"),
+    "working days beyond the holiday calendar": ([("weekdays_beyond_calendar = true", "")],
+                                                 "reminders.working_days", "节假日日历尚无 2031 年"),
     "duplicate demonstration city": ([('[[demonstration_cities]]\ncode = "110100"',
                                        '[[demonstration_cities]]\ncode = "110100"\nname = "甲市"\ntype = "featured"\n\n'
                                        '[[demonstration_cities]]\ncode = "110100"')],
@@ -108,6 +112,28 @@ def test_contradiction_is_refused_with_the_key_at_fault(tmp_path, case):
     problems = refused(edited(tmp_path, *edits))
     assert key in problems, problems
     assert words in problems[key]
+
+
+def test_working_days_are_checked_back_to_the_earliest_reminder_and_an_early_hour_is_fine(tmp_path):
+    # deadlines in the first week of 2004 (known): their reminders reach back into 2003 (not known)
+    text = MINI.replace("weekdays_beyond_calendar = true", "hour = 8")
+    for day, early in (("30", "08"), ("20", "07"), ("10", "06")):
+        text = text.replace(f"deadline = 2031-06-{day}", f"deadline = 2004-01-{early}")
+    path = tmp_path / "campaign.toml"
+    path.write_text(text, encoding="utf-8")
+    problems = refused(path)
+    assert set(problems) == {"reminders.working_days"}
+    assert "尚无 2003 年" in problems["reminders.working_days"]
+
+
+def test_the_reminders_hour_limit_is_the_hour_the_deployment_runs():
+    import yaml
+
+    from core.campaign_content_checks import REMINDERS_RUN_HOUR
+
+    deployments = yaml.safe_load((MINI_CAMPAIGN.parents[2] / "deployments" / "prefect.yaml").read_text("utf-8"))
+    [daily] = [d for d in deployments["deployments"] if d["name"] == "reminders-daily"][0]["schedules"]
+    assert (daily["cron"], daily["timezone"]) == (f"0 {REMINDERS_RUN_HOUR} * * *", "Asia/Shanghai")
 
 
 def test_cycle_names_the_units_on_it_and_not_those_leading_into_it(tmp_path):
