@@ -2,9 +2,11 @@
 
 A4; margins 37 mm top, 35 mm bottom, 28 mm left, 26 mm right; the organ's name as a red
 letterhead over a red double rule; title 方正小标宋简体 二号 (22 pt); body 仿宋_GB2312 三号
-(16 pt) at a fixed 28.9 pt line (22 lines of 28 characters); 落款 and 成文日期 per §7.3.5.
+(16 pt) at a fixed 28.9 pt line; a document grid (w:docGrid, linesAndChars) of 22 lines of
+28 characters on the 156 × 225 mm text block (§5.2.1); 落款 and 成文日期 per §7.3.5.
 """
 
+import math
 import unicodedata
 from datetime import datetime
 from io import BytesIO
@@ -16,7 +18,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Length, Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from core.clock import to_utc
@@ -27,6 +29,7 @@ BODY_FONT, TITLE_FONT, HEADING_FONT, PAGE_FONT = "仿宋_GB2312", "方正小标�
 BODY_PT, TITLE_PT, LINE_PT, TITLE_LINE_PT = 16, 22, 28.9, 35
 RED = RGBColor(0xE6, 0x00, 0x12)
 TEXT_WIDTH_MM = 156
+CHARS_PER_LINE, LINES_PER_PAGE = 28, 22
 RULE_OVERHANG_MM = 7
 PPR_AFTER_BORDER = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
                     "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN",
@@ -48,6 +51,11 @@ def signature_indents(organ: str, date: str) -> tuple[float, float]:
     if shift + 2 >= 2:
         return 2.0, 2 + shift
     return 2 - shift, 2.0
+
+
+def grid_char_space(text_width_pt: float, chars: int, font_pt: float) -> int:
+    """w:docGrid charSpace: (pitch − font size) × 4096, the pitch rounded down so `chars` fit a line."""
+    return math.floor((text_width_pt / chars - font_pt) * 4096)
 
 
 def letterhead_size(organ: str) -> float:
@@ -82,9 +90,23 @@ def _page(section: Section) -> None:
     section.left_margin, section.right_margin = Mm(28), Mm(26)
     section.header_distance, section.footer_distance = Mm(15), Mm(18)
     section.different_first_page_header_footer = True
+    _grid(section)
     _page_number(section.footer.paragraphs[0])
     rule = section.first_page_footer.paragraphs[0]
     _rule(rule, "top", "thinThickSmallGap")
+
+
+def _grid(section: Section) -> None:
+    """Lay the body on a grid of 22 lines of 28 characters (三号 compressed to the 156 mm block)."""
+    sect = section._sectPr
+    grid = sect.find(qn("w:docGrid"))
+    if grid is None:
+        grid = OxmlElement("w:docGrid")
+        sect.append(grid)
+    width_pt = Length(section.page_width - section.left_margin - section.right_margin).pt
+    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:linePitch"), str(round(LINE_PT * 20)))
+    grid.set(qn("w:charSpace"), str(grid_char_space(width_pt, CHARS_PER_LINE, BODY_PT)))
 
 
 def _default_style(doc: Document) -> None:
