@@ -47,7 +47,9 @@ async def stage(campaign: str, unit: str, send_mail: bool = True) -> str:
     mail = deliver_mail if send_mail else _no_delivery
     stage_id = await open_stage(campaign, unit, run_id)
     while True:
-        if await review_stage(stage_id) == "closed":
+        if await review_stage(stage_id) == "closed":  # nothing eligible: the summary says why
+            await publish_artifacts(stage_id, "closed")
+            await mail()
             return "closed"
         await obtain_scores(stage_id)
         await propose_list(stage_id)
@@ -69,6 +71,7 @@ async def obtain_scores(stage_id: int) -> None:
     if not await anyio.to_thread.run_sync(reviews_with_experts, stage_id):
         return
     while (need := await prepare_scoring(stage_id)).state == "scoring":
+        await publish_artifacts(stage_id, "scoring", progress_only=True)  # scores in so far
         model = scores_input_for_stage(stage_id)
         value = await wait_for(model, description=need.description, key=need.key,
                                timeout_s=need.timeout_s)

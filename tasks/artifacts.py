@@ -33,7 +33,8 @@ from core.settings import get_settings
 from tasks.stage_report import StageReport, ranked_rows, stage_report, summary_markdown
 from tasks.unit_detail import DOCUMENT_KIND_NAMES
 
-__all__ = ["apublish_stage_artifacts", "artifact_key", "dashboard_url", "publish_stage_artifacts"]
+__all__ = ["apublish_stage_artifacts", "artifact_key", "dashboard_url", "publish_stage_artifacts",
+           "update_run_scoring_progress"]
 
 AFTER_APPROVAL = ("approved", "forwarded", "closed")
 
@@ -57,9 +58,29 @@ def publish_stage_artifacts(session: Session, stage_id: int, *, phase: str) -> N
     run_coro_as_sync(_publish(stage_report(session, stage_id), phase))
 
 
-async def apublish_stage_artifacts(stage_id: int, *, phase: str) -> None:
-    """The same from async code: the API calls reuse the running flow's client."""
-    await _publish(await anyio.to_thread.run_sync(_load_report, stage_id), phase)
+async def apublish_stage_artifacts(stage_id: int, *, phase: str, progress_only: bool = False) -> None:
+    """The same from async code: the API calls reuse the running flow's client.
+
+    `progress_only` updates the progress artifacts alone (the stage flow does so after each
+    expert's scores, without a new ranked table and summary every time).
+    """
+    report = await anyio.to_thread.run_sync(_load_report, stage_id)
+    await (publish_progress(report, phase) if progress_only else _publish(report, phase))
+
+
+def update_run_scoring_progress(stage_id: int, flow_run_id: str) -> bool:
+    """From outside a run (a score-sheet import): update the stage run's scoring progress.
+
+    Only an artifact the stage's flow run already published is updated (none is created
+    outside the run); return whether one was.
+    """
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    report = _load_report(stage_id)
+    if report.scoring_percent is None:
+        return False
+    key, (percent, text) = artifact_key(report.unit.code, "scoring"), _scoring_progress(report)
+    return bool(run_coro_as_sync(_upsert_progress(key, percent, text, create=False, flow_run_id=flow_run_id)))
 
 
 def _load_report(stage_id: int) -> StageReport:
@@ -82,10 +103,8 @@ async def _publish(report: StageReport, phase: str) -> None:
 async def publish_progress(report: StageReport, phase: str) -> None:
     """Scoring progress while experts score; approval progress while an official decides."""
     code, unit = report.unit.code, report.unit
-    percent = report.scoring_percent
-    if percent is not None:
-        text = f"{unit.name} 专家评分 {report.scores_done}/{report.scores_expected} scores in"
-        await _upsert_progress(artifact_key(code, "scoring"), percent, text, create=True)
+    if report.scoring_percent is not None:
+        await _upsert_progress(artifact_key(code, "scoring"), *_scoring_progress(report), create=True)
     if phase == "awaiting_approval":
         text = f"{unit.name} 待审批（第 {unit.round} 轮），自 {fmt(unit.awaiting_since)} / awaiting approval"
         await _upsert_progress(artifact_key(code, "approval"), 0.0, text, create=True)
@@ -94,18 +113,29 @@ async def publish_progress(report: StageReport, phase: str) -> None:
         await _upsert_progress(artifact_key(code, "approval"), 100.0, text, create=False)
 
 
-async def _upsert_progress(key: str, percent: float, text: str, *, create: bool) -> None:
-    """Update this flow run's progress artifact under `key`, or create it when allowed."""
-    existing = await _run_artifact(key)
+def _scoring_progress(report: StageReport) -> tuple[float, str]:
+    """(percent, description) of a stage's expert scoring."""
+    text = f"{report.unit.name} 专家评分 {report.scores_done}/{report.scores_expected} scores in"
+    return report.scoring_percent, text
+
+
+async def _upsert_progress(key: str, percent: float, text: str, *, create: bool,
+                           flow_run_id: str | None = None) -> UUID | None:
+    """Update a flow run's progress artifact under `key` (this run's unless `flow_run_id`),
+    or create it when allowed; return its id."""
+    existing = await _run_artifact(key, flow_run_id)
     if existing is not None:
         await aupdate_progress_artifact(existing, percent, description=text)
-    elif create:
-        await acreate_progress_artifact(percent, key=key, description=text)
+        return existing
+    if create:
+        return await acreate_progress_artifact(percent, key=key, description=text)
+    return None
 
 
-async def _run_artifact(key: str) -> UUID | None:
-    """The artifact with this key made by the current flow run, if any."""
-    _task_run_id, flow_run_id = get_task_and_flow_run_ids()
+async def _run_artifact(key: str, flow_run_id: str | None = None) -> UUID | None:
+    """The artifact with this key made by the flow run (the current one unless given), if any."""
+    if flow_run_id is None:
+        _task_run_id, flow_run_id = get_task_and_flow_run_ids()
     if flow_run_id is None:
         return None
     async with get_client() as client:

@@ -80,6 +80,8 @@ def import_score_sheet(path: Path) -> ImportResult:
         if not result.errors:
             result.missing = len(missing_scores(session, result.stage_id))
             flow_run_id = session.get(Stage, result.stage_id).flow_run_id
+    if flow_run_id:
+        _show_progress(result.stage_id, flow_run_id)
     if result.missing == 0 and flow_run_id:
         try:
             resume_stage_run(flow_run_id, SHEETS_IMPORTED)
@@ -87,6 +89,18 @@ def import_score_sheet(path: Path) -> ImportResult:
         except TuijianError as exc:
             result.resume_problem = f"{exc.zh} / {exc.en}"
     return result
+
+
+def _show_progress(stage_id: int, flow_run_id: str) -> None:
+    """Update the waiting stage run's scoring progress in the Prefect UI (a view: never fails)."""
+    from prefect.logging import get_logger
+
+    from tasks.artifacts import update_run_scoring_progress
+
+    try:
+        update_run_scoring_progress(stage_id, flow_run_id)
+    except Exception as exc:  # the scores are recorded; the artifact is only a picture of them
+        get_logger(__name__).warning("评分进度未更新 / scoring progress not updated: %s", exc)
 
 
 def file_problem(path: Path) -> FieldError | None:

@@ -335,7 +335,7 @@ def _close(session, ctx: StageContext) -> str:
     return ctx.stage.state
 
 
-async def publish_artifacts(stage_id: int, phase: str) -> None:
+async def publish_artifacts(stage_id: int, phase: str, *, progress_only: bool = False) -> None:
     """Show the stage's list, summary and documents in the Prefect UI (never fails the stage).
 
     A plain coroutine, not a task: the artifacts belong to the stage's flow run, and a task
@@ -345,7 +345,7 @@ async def publish_artifacts(stage_id: int, phase: str) -> None:
     from tasks.artifacts import apublish_stage_artifacts
 
     try:
-        await apublish_stage_artifacts(stage_id, phase=phase)
+        await apublish_stage_artifacts(stage_id, phase=phase, progress_only=progress_only)
     except Exception as exc:  # artifacts are a view; the database holds the truth
         from prefect import get_run_logger
 
