@@ -93,8 +93,9 @@ def _load_and_file(settings, count: int, seed: int) -> None:
             filed += len(result.filed)
         else:
             refused += 1
-            first = result.errors[0]
-            console.print(f"  [red]✗[/] {path.name}: {first}", highlight=False)
+            console.print(f"  [red]✗[/] {path.name}: {len(result.errors)} 处问题 / problems", highlight=False)
+            for error in result.errors:
+                console.print(f"      - {error}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"已受理 / filed: [green]{filed}[/] 份申报；被退回的文件 / refused files: [red]{refused}[/]")
 
 

@@ -75,6 +75,23 @@ def centres(rows: list[dict]) -> list[dict]:
     return [r for r in rows if r["direction"] == "experience_centre"]
 
 
+def test_the_demo_files_good_applications_and_refuses_bad_files_with_every_error(demo):
+    log = (demo / "demo.log").read_text()
+    summary = re.search(r"已受理 / filed: (\d+) 份申报；被退回的文件 / refused files: (\d+)", log)
+    assert summary, log[-2000:]
+    filed, refused = int(summary[1]), int(summary[2])
+    assert filed > 0 and refused > 0
+    heads = list(re.finditer(r"(?m)^  ✗ (\S+\.(?:json|xlsx)): (\d+) 处问题 / problems$", log))
+    assert len(heads) == refused
+    fields = set()
+    for head, after in zip(heads, [*heads[1:], summary], strict=True):
+        lines = re.findall(r"(?m)^      - (\S+):(\d+) \[([^\]]+)\] (.+) / (.+)$", log[head.end():after.start()])
+        assert len(lines) == int(head[2]) >= 1, head[0]  # every error of the file, not only the first
+        assert all(file.endswith(head[1]) for file, *_ in lines)
+        fields |= {field for _, _, field, _, _ in lines}
+    assert {"附3", "uscc", "project_name"} <= fields, fields  # the missing 附3, a USCC typo, a duplicate
+
+
 def test_the_demo_writes_every_document_it_lists(demo):
     manifest = json.loads((demo / "out" / SLUG / "manifest.json").read_text())
     assert len(manifest["documents"]) > 50
