@@ -5,6 +5,7 @@ Routes:
   /c/{slug}                      overview: state totals, timeline, late units, approvals, tree
   /c/{slug}/u/{code}             one unit: stage, counts, entries, scores, documents, audit
   /c/{slug}/documents/{id}       a generated file, looked up by Document id (never by path)
+  /c/{slug}/documents/{id}/preview  the 推荐函's HTML rendering, shown in the browser
   /static/...                    the dashboard's own CSS and JS (no CDN)
 """
 
@@ -29,6 +30,7 @@ from tasks.dashboard_views import (
 from tasks.status import build_status, campaign_head
 from tasks.unit_detail import (
     DOCUMENT_KIND_NAMES,
+    PREVIEW_KINDS,
     document_file,
     person_names,
     unit_audit,
@@ -46,6 +48,7 @@ def create_app() -> FastAPI:
     app.add_api_route("/c/{slug}", overview, response_class=HTMLResponse)
     app.add_api_route("/c/{slug}/u/{code}", unit_page, response_class=HTMLResponse)
     app.add_api_route("/c/{slug}/documents/{document_id}", download)
+    app.add_api_route("/c/{slug}/documents/{document_id}/preview", preview)
     app.add_exception_handler(NotFound, not_found)
     return app
 
@@ -114,6 +117,20 @@ def download(slug: str, document_id: int) -> FileResponse:
     kind = DOCUMENT_KIND_NAMES.get(doc.kind, doc.kind)
     name = f"{doc.unit_code}-{kind}{'-' + doc.direction if doc.direction else ''}{path.suffix}"
     return FileResponse(path, filename=name)
+
+
+# The letter's page is our own escaped HTML with an inline stylesheet; it may load nothing else.
+PREVIEW_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+def preview(slug: str, document_id: int) -> FileResponse:
+    """Show a 推荐函 rendered as HTML in the browser (only documents meant for a preview)."""
+    with session_scope() as session:
+        doc, path = document_file(session, campaign_head(session, slug).id, document_id)
+    if doc.kind not in PREVIEW_KINDS:
+        raise NotFound(f"文件 {document_id} 无网页预览", f"document {document_id} has no web preview")
+    return FileResponse(path, media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": PREVIEW_POLICY, "X-Content-Type-Options": "nosniff"})
 
 
 def not_found(_request: Request, exc: NotFound) -> HTMLResponse:

@@ -19,7 +19,7 @@ from core.clock import TZ, to_utc
 from core.settings import PROJECT_ROOT, get_settings
 from models.stage import STAGE_STATES, STATE_NAMES
 from tasks.status_rules import CampaignStatus, Tally, UnitStatus, remaining
-from tasks.unit_detail import DOCUMENT_KIND_NAMES
+from tasks.unit_detail import DOCUMENT_KIND_NAMES, PREVIEW_KINDS
 
 TEMPLATES = PROJECT_ROOT / "templates" / "dashboard"
 STATIC = TEMPLATES / "static"
@@ -35,7 +35,8 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(when=when, num=num, left_zh=lambda s: remaining(s)[0], left_en=lambda s: remaining(s)[1])
     env.globals.update(STATE_NAMES=STATE_NAMES, LEVEL_NAMES=LEVEL_NAMES,
-                       DOCUMENT_KIND_NAMES=DOCUMENT_KIND_NAMES, REFRESH=REFRESH_SECONDS,
+                       DOCUMENT_KIND_NAMES=DOCUMENT_KIND_NAMES, PREVIEW_KINDS=PREVIEW_KINDS,
+                       REFRESH=REFRESH_SECONDS,
                        LIST_LIMIT=LIST_LIMIT,
                        flow_run_url=flow_run_url, quota_cell=quota_cell)
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}

@@ -21,7 +21,9 @@ ENTRY_STATE_NAMES = {
 }
 QUOTA_KIND_NAMES = {"base": "推荐名额", "extra": "示范城市额外推荐", "direct": "特色项目直报"}
 PASSTHROUGH_NAMES = {"extra": "示范城市额外推荐（不占本级名额）", "direct": "特色项目直报（不占本级名额）"}
-DOCUMENT_KIND_NAMES = {"summary": "汇总表", "letter": "推荐函", "export": "导出", "final_list": "最终名单"}
+DOCUMENT_KIND_NAMES = {"summary": "汇总表", "letter": "推荐函", "letter_html": "推荐函（网页预览）",
+                       "export": "导出", "final_list": "最终名单"}
+PREVIEW_KINDS = ("letter_html",)  # shown in the browser, not downloaded
 
 
 @dataclass(slots=True)
