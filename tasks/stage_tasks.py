@@ -73,16 +73,24 @@ def _already_running(ctx: StageContext, run: str) -> Conflict:
 
 
 def _previous_run_finished(flow_run_id: str | None) -> bool:
-    """True when the run that claimed the stage before is over (or unknown to Prefect)."""
+    """True when the run that claimed the stage before is over or unknown to Prefect; when
+    Prefect cannot be asked, refuse the start (that run may be alive and working)."""
     if not flow_run_id:
         return True
+    import httpx
     from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
 
     try:
         with get_client(sync_client=True) as client:
             state = client.read_flow_run(flow_run_id).state
-    except Exception:  # a run Prefect no longer knows cannot be running
+    except ObjectNotFound:  # a run Prefect no longer knows cannot be running
         return True
+    except httpx.HTTPError as exc:  # unreachable, timed out, or an error answer (5xx, ...)
+        raise Conflict(f"无法向 Prefect 确认上一次运行（{flow_run_id}）是否已结束，暂不启动；请待 Prefect 恢复后重试",
+                       f"cannot ask Prefect whether the previous run ({flow_run_id}) is over, so the stage is "
+                       f"not started; try again once Prefect answers ({type(exc).__name__})",
+                       flow_run=flow_run_id) from exc
     return state is None or state.is_final()
 
 
