@@ -96,3 +96,22 @@ def test_apply_takes_a_folder_of_synthetic_files_in_name_order(mini_campaign, tm
     assert result.exit_code == 1
     assert counts()["Application"] == sum("_flaw" not in r for r in records) == 24
     assert result.stderr.count("nothing from this file was filed") == 6
+
+
+def test_apply_records_who_filed_in_the_audit_log(mini_campaign, tmp_path):
+    import getpass
+
+    from sqlmodel import select
+
+    from core.db import session_scope
+    from models import Application, AuditLog
+
+    first = write_json(tmp_path / "a.json", [attach(good_record(n=1), tmp_path, 1)])
+    second = write_json(tmp_path / "b.json", [attach(good_record(n=2), tmp_path, 2)])
+    assert runner.invoke(app, ["apply", "--by", "王受理（示例）", str(first)]).exit_code == 0
+    assert runner.invoke(app, ["apply", str(second)]).exit_code == 0
+    with session_scope() as s:
+        projects = {a.id: a.project_name for a in s.exec(select(Application))}
+        rows = s.exec(select(AuditLog).where(AuditLog.action == "application.file")).all()
+        who = {projects[int(r.object_id)]: r.actor for r in rows}
+    assert who == {"测试1号项目（虚构）": "王受理（示例）", "测试2号项目（虚构）": getpass.getuser()}
