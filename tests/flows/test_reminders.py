@@ -1,6 +1,7 @@
 """The reminders flow: the right units and applicants reminded on the right days, once;
 holidays honoured; overdue approvals escalated once and never approved."""
 
+import asyncio
 import tomllib
 from datetime import date, timedelta
 
@@ -14,6 +15,7 @@ from core.clock import parse_local
 from core.db import session_scope
 from models import AuditLog, Message
 from tasks.campaigns import install_campaign
+from tasks.outbox import deliver_pending
 from tasks.reminders import remind_campaign
 from tests.conftest import MINI_CAMPAIGN
 from tests.support import databases
@@ -45,7 +47,7 @@ def run_days(slug: str, first: date, last: date, before_day=None) -> dict[str, l
     return queued
 
 
-def test_units_and_applicants_are_reminded_on_the_right_working_days_once(db):
+def test_units_and_applicants_are_reminded_on_the_right_working_days_once(db, smtp_server):
     slug = databases.install(MINI_CAMPAIGN)  # offsets 2 and 1 working days, 2031 (Mon–Fri)
     with session_scope() as s:
         entry_at(s, slug, "110200", status="returned", email="back@example.org",
@@ -67,8 +69,23 @@ def test_units_and_applicants_are_reminded_on_the_right_working_days_once(db):
     }
     with session_scope() as s:
         [reminder] = messages(s, key=f"stage:{stage_of(s, slug, '110200').id}:reminder:c2-con:d1")
-        assert "距甲省截止还有1个工作日" in reminder.subject
-        assert "2031-06-20 17:00" in reminder.body_text
+        [resubmit] = [m for m in messages(s, recipient="back@example.org") if m.key.endswith(":d1")]
+    # what reaches the mail server, decoded: one message per reminder, never a second copy
+    report = asyncio.run(deliver_pending())
+    assert (report.sent, report.failed, report.deferred) == (9, 0, 0)
+    got = {r.message["Message-ID"]: r for r in smtp_server.messages}
+    assert len(got) == len(smtp_server.messages) == 9
+    unit = got[reminder.message_id]
+    assert unit.rcpt_tos == ["c2-con@example.org"]
+    assert unit.message["Subject"] == "【截止提醒 Deadline reminder】距甲省截止还有1个工作日 / 1 working day left"
+    body = unit.message.get_body(("plain",)).get_content()
+    assert "乙市尚未向甲省报送推荐材料。报送截止时间为 2031-06-20 17:00（北京时间）" in body
+    applicant = got[resubmit.message_id]
+    assert applicant.rcpt_tos == ["back@example.org"]
+    assert applicant.message["Subject"].startswith("【修改提醒 Resubmission reminder】示例体验中心：距截止还有1个工作日")
+    body = applicant.message.get_body(("plain",)).get_content()
+    assert "已被乙市退回修改，尚未重新提交" in body and "2031-06-10 17:00" in body
+    assert "退回理由 / Reason: 缺少附3责任声明" in body
 
 
 def _install_2023(working_days: bool) -> str:

@@ -173,7 +173,7 @@ def test_escalation_reaches_the_officials_and_the_parent_contacts(slug, smtp_ser
     assert "本提醒不代表审批通过" in text_of(smtp_server.messages[0])
 
 
-def test_lockout_goes_to_the_parent_or_at_the_top_to_the_unit_itself(slug):
+def test_lockout_goes_to_the_parent_or_at_the_top_to_the_unit_itself(slug, smtp_server):
     with session_scope() as s:
         city, top = stage_of(s, slug, "110200"), stage_of(s, slug, "M")
         city.failed_attempts, city.locked = 5, True
@@ -181,6 +181,16 @@ def test_lockout_goes_to_the_parent_or_at_the_top_to_the_unit_itself(slug):
         assert m.recipient == "p-con@example.org" and "连续 5 次" in m.body_text
         assert [m.recipient for m in queue_lockout(s, top)] == ["m-con@example.org"]
         assert queue_lockout(s, city) == []
+    deliver()
+    got = {r.rcpt_tos[0]: r for r in smtp_server.messages}
+    assert set(got) == {"p-con@example.org", "m-con@example.org"} and len(smtp_server.messages) == 2
+    assert got["p-con@example.org"].message["Subject"] == (
+        "【环节已锁定 Stage locked】乙市审批码多次输入错误 / 110200 locked after wrong approval codes")
+    text = text_of(got["p-con@example.org"])
+    assert "乙市的推荐名单审批因审批码连续 5 次输入错误，本环节已锁定，暂停审批。" in text
+    assert "报送甲省截止 / Due at 甲省: 2031-06-20 17:00" in text
+    assert "本环节已锁定" in html_of(got["p-con@example.org"])
+    assert "测试部审批码多次输入错误" in got["m-con@example.org"].message["Subject"]
 
 
 def test_a_missing_template_variable_fails_the_render():
