@@ -111,3 +111,42 @@ def test_missing_paper_copies_block_approval_until_overridden_with_reason(sqlite
         assert stage_row.state == "closed" and stage_row.round == 2
         up = s.exec(select(Entry).where(Entry.unit_code == "110000")).all()
         assert len(up) == 2
+
+
+def test_the_approve_command_overrides_the_double_track_with_its_reason(sqlite_db, prefect_server):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from flows.stage import stage
+
+    _install()
+    with session_scope() as s:
+        set_clock(s, SLUG, parse_local("2031-06-01 09:00"))
+        ref = file_application(s, SLUG, "110200", "platform").reference  # no paper, no registration
+        set_clock(s, SLUG, parse_local("2031-06-10 18:00"))
+    thread, box = _run_in_thread(stage, SLUG, "110200")
+    scores = _waiting("scores")
+    rows = [{"reference": ref, "demo": 80, "innovation": 70, "conflict": False, "note": ""}]
+    assert asyncio.run(resume(scores.flow_run_id, {"expert": "c2-e1", "rows": rows}))[0]
+
+    def approve(*extra: str):
+        return CliRunner().invoke(app, ["approve", "110200", "--official", "c2-off", "--code", _newest_code(),
+                                        "--campaign", SLUG, *extra])
+
+    first = _waiting("approval")
+    plain = approve()
+    assert plain.exit_code == 0, plain.output  # the input is taken; the stage refuses the list
+    second = _waiting("approval", after_key=first.key)
+    reason = "网上登记与纸质材料已电话核实，补交中"
+    done = approve("--override-double-track", reason)
+    assert done.exit_code == 0, done.output
+    thread.join(120)
+    assert "error" not in box, box.get("error")
+    with session_scope() as s:
+        actions = {a.action: a for a in s.exec(select(AuditLog).order_by(AuditLog.seq))}
+        stage_row = s.exec(select(Stage).where(Stage.unit_code == "110200")).one()
+    assert "双轨材料未齐" in actions["approval.refused.double_track"].after["zh"]
+    override = actions["approval.override_double_track"]
+    assert override.actor == "c2-off" and override.after["reason"] == reason
+    assert override.after["missing"] == [f"{ref}: 0 of 2 paper copies, not registered on the online system"]
+    assert stage_row.state == "closed" and second.key != first.key
