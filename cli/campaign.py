@@ -36,14 +36,24 @@ def check(path: Path) -> None:
 @app.command("clock")
 @friendly
 def clock(slug: str, when: str = typer.Argument(..., help="Asia/Shanghai time, or 'real'")) -> None:
-    """Set a campaign's simulated clock (for rehearsals and the demo)."""
+    """Set a campaign's simulated clock (for rehearsals and the demo); the move is audited."""
     from core.clock import fmt, parse_local
     from core.db import session_scope
     from tasks.campaigns import get_campaign
+    from tasks.chain import set_clock
 
     ready_db()
     with session_scope() as session:
+        set_clock(session, slug, None if when == "real" else parse_local(when), actor=f"cli:{_who()}")
         campaign = get_campaign(session, slug)
-        campaign.clock = None if when == "real" else parse_local(when)
-        session.add(campaign)
     console.print(f"时钟 / clock: {fmt(campaign.clock) if campaign.clock else 'real time'}")
+
+
+def _who() -> str:
+    """The login name of whoever runs the command (for the audit log)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        return "unknown"

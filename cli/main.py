@@ -3,6 +3,7 @@
 import typer
 
 from cli import apply as apply_cli
+from cli import audit as audit_cli
 from cli import campaign, mailsink
 from cli import dashboard as dashboard_cli
 from cli import demo as demo_cli
@@ -15,6 +16,7 @@ from cli import status as status_cli
 app = typer.Typer(help="tuijian 推荐 — 示范项目逐级推荐 / the recommendation chain, run as Prefect flows",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(audit_cli.app, name="audit")
 app.add_typer(outbox_cli.outbox_app, name="outbox")
 app.add_typer(outbox_cli.mail_app, name="mail")
 app.add_typer(outbox_cli.remind_app, name="remind")

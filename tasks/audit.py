@@ -1,9 +1,14 @@
-"""Append to the audit log inside the caller's transaction, and verify the hash chain."""
+"""Append to the audit log inside the caller's transaction, and verify the hash chain.
+
+Each row carries two times: `at`, the campaign's clock (which a rehearsal moves), and
+`recorded_at`, the machine's own wall clock (UTC) when the row was written, which no one
+moves. Both are in the row's hash; rows written before `recorded_at` existed hash without it.
+"""
 
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm.util import identity_key
@@ -38,11 +43,12 @@ def record_many(session: Session, events: list[AuditEvent]) -> list[AuditLog]:
     if not events:
         return []
     seq, prev = _take_seqs(session, len(events))
+    written = datetime.now(UTC)  # the wall clock, whatever the campaign's clock says
     rows = []
     for offset, event in enumerate(events):
         obj = event.obj
         object_type, object_id = obj if isinstance(obj, tuple) else (type(obj).__name__.lower(), obj.id)
-        row = AuditLog(at=to_utc(event.at), campaign_id=event.campaign_id, actor=event.actor,
+        row = AuditLog(at=to_utc(event.at), recorded_at=written, campaign_id=event.campaign_id, actor=event.actor,
                        action=event.action, object_type=object_type, object_id=str(object_id),
                        before=_plain(event.before), after=_plain(event.after), seq=seq + offset,
                        prev_hash=prev, hash="")
@@ -71,27 +77,30 @@ def _take_seqs(session: Session, count: int) -> tuple[int, str]:
 
 def row_hash(row: AuditLog) -> str:
     """Hash a row's content together with the previous row's hash."""
-    body = json.dumps([row.seq, row.prev_hash, to_utc(row.at).isoformat(), row.campaign_id,
-                       row.actor, row.action, row.object_type, row.object_id, row.before,
-                       row.after], ensure_ascii=False, sort_keys=True, default=str)
+    content = [row.seq, row.prev_hash, to_utc(row.at).isoformat(), row.campaign_id,
+               row.actor, row.action, row.object_type, row.object_id, row.before, row.after]
+    if row.recorded_at is not None:  # rows written before the column existed hash without it
+        content.append(to_utc(row.recorded_at).isoformat())
+    body = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 def verify_chain(session: Session) -> list[str]:
-    """Return the problems found walking the chain (empty when intact)."""
+    """Return the problems found walking the chain, first bad row first (empty when intact)."""
     problems, prev = [], "0" * 64
     expected_seq = 1
     for row in session.exec(select(AuditLog).order_by(AuditLog.seq)):
         if row.seq != expected_seq:
-            problems.append(f"gap before seq {row.seq} (expected {expected_seq})")
+            problems.append(f"第 {row.seq} 条之前缺少记录 / gap before seq {row.seq} (expected {expected_seq})")
         if row.prev_hash != prev:
-            problems.append(f"seq {row.seq}: previous hash does not match")
+            problems.append(f"第 {row.seq} 条与前一条不衔接 / seq {row.seq}: previous hash does not match")
         if row_hash(row) != row.hash:
-            problems.append(f"seq {row.seq}: content does not match its hash")
+            problems.append(f"第 {row.seq} 条内容被改动 / seq {row.seq}: content does not match its hash")
         prev, expected_seq = row.hash, row.seq + 1
     head = session.get(AuditHead, 1)
     if head is not None and head.hash != prev:
-        problems.append("the newest row is not the chain's head (rows removed at the end)")
+        problems.append("最新一条不是链头（末尾记录被删除）/ the newest row is not the chain's head "
+                        "(rows removed at the end)")
     return problems
 
 

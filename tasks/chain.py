@@ -11,6 +11,7 @@ from tasks.campaigns import get_campaign
 from tasks.stages import effective_deadline
 
 FINISHED = ("closed",)
+WAITING = ("scoring", "awaiting_approval")  # a person's turn: the stage holds no worker slot
 
 
 def chain_rows(session: Session, slug: str) -> tuple[datetime, list[tuple[Row, Row]]]:
@@ -18,12 +19,12 @@ def chain_rows(session: Session, slug: str) -> tuple[datetime, list[tuple[Row, R
 
     Plain result rows, not models: the campaign loop reads every stage of the campaign
     several times a second (3,400 of them at national size). Each row serves as both the
-    stage (`unit_code`, `state`, `extended_until`) and the unit (`code`, `parent_code`,
-    `depth`, `accepts_applications`, `deadline`) of its pair.
+    stage (`unit_code`, `state`, `extended_until`, `flow_run_id`) and the unit (`code`,
+    `parent_code`, `depth`, `accepts_applications`, `deadline`) of its pair.
     """
     campaign = get_campaign(session, slug)
-    rows = session.exec(select(Stage.unit_code, Unit.code, Stage.state, Stage.extended_until, Unit.parent_code,
-                               Unit.depth, Unit.accepts_applications, Unit.deadline)
+    rows = session.exec(select(Stage.unit_code, Unit.code, Stage.state, Stage.extended_until, Stage.flow_run_id,
+                               Unit.parent_code, Unit.depth, Unit.accepts_applications, Unit.deadline)
                         .where(Stage.campaign_id == campaign.id, Unit.campaign_id == campaign.id,
                                Unit.code == Stage.unit_code)).all()
     return campaign_now(campaign.clock), [(row, row) for row in sorted(rows, key=lambda r: (-r.depth, r.code))]
@@ -61,11 +62,34 @@ def missing_children(rows: list[tuple[Row, Row]]) -> dict[str, list[str]]:
     return out
 
 
-def set_clock(session: Session, slug: str, when: datetime | None) -> None:
-    """Move a campaign's simulated clock (None: back to real time)."""
+def late_stages(rows: list[tuple[Row, Row]]) -> set[str]:
+    """Stages not closed whose parent has closed: the chain went on without them."""
+    state = {stage.unit_code: stage.state for stage, _ in rows}
+    return {stage.unit_code for stage, unit in rows
+            if stage.state not in FINISHED and state.get(unit.parent_code) in FINISHED}
+
+
+def started_elsewhere(rows: list[tuple[Row, Row]], ours: set[str]) -> list[Row]:
+    """Stages under way that this campaign run did not start (a coordinator's, or an earlier run's)."""
+    return [stage for stage, _ in rows if stage.unit_code not in ours and stage.state not in ("open",) + FINISHED]
+
+
+def working_count(rows: list[tuple[Row, Row]], live: set[str]) -> int:
+    """How many of the live stage runs are working (not waiting for a person)."""
+    return sum(1 for stage, _ in rows if stage.unit_code in live and stage.state not in WAITING)
+
+
+def set_clock(session: Session, slug: str, when: datetime | None, *, actor: str = "system") -> None:
+    """Move a campaign's simulated clock (None: back to real time); the move is audited."""
+    from tasks.audit import record
+
     campaign = get_campaign(session, slug)
+    before = None if campaign.clock is None else to_utc(campaign.clock)
     campaign.clock = None if when is None else to_utc(when)
     session.add(campaign)
+    record(session, actor=actor, action="campaign.clock", obj=campaign, at=campaign_now(campaign.clock),
+           before={"clock": before and before.isoformat()},
+           after={"clock": campaign.clock and campaign.clock.isoformat()}, campaign_id=campaign.id)
 
 
 def level_rows(slug: str) -> list[tuple]:
