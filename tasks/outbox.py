@@ -13,8 +13,9 @@ Two deliverers never send the same row at the same time: the claim is one condit
 UPDATE. If a deliverer dies between the server's acceptance and the `sent` mark, the row
 stays `sending`; when its lease runs out the next run sends it again with the *same*
 Message-ID (derived from the key) and the same Date, so the receiving side can discard the
-copy. Only a message that was in flight at the moment of a crash can arrive twice, and
-then as the identical message; no message is ever lost.
+copy. Only a message the server had accepted and that was not yet marked at the moment of
+a crash can arrive twice, and then as the identical message; a crash between messages
+(after a mark, before the next acceptance) duplicates nothing; no message is ever lost.
 """
 
 import hashlib

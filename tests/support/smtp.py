@@ -1,8 +1,9 @@
 """A real SMTP server for tests: aiosmtpd on 127.0.0.1, keeping every message it accepts.
 
 Options: `security` "starttls" or "tls" (implicit TLS) with a self-signed certificate for
-127.0.0.1 (tests/support/smtp_tls.py), `login` (username, password) to require AUTH, and
-`Recorder.on_data` to act on each accepted message before the server answers 250.
+127.0.0.1 (tests/support/smtp_tls.py), `login` (username, password) to require AUTH,
+`Recorder.on_data` to act on each accepted message before the server answers 250, and
+`Recorder.on_mail` to act when a message begins (MAIL FROM), before anything is accepted.
 """
 
 import email
@@ -31,6 +32,14 @@ class Recorder:
     refuse: set[str] = field(default_factory=set)  # recipients answered with 550
     busy: set[str] = field(default_factory=set)  # recipients answered with 451 (try later)
     on_data: Callable[[Received], None] | None = None  # runs before the 250 answer
+    on_mail: Callable[[str], None] | None = None  # runs before the answer to MAIL FROM
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.on_mail is not None:
+            self.on_mail(address)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:

@@ -1,9 +1,9 @@
 """Faults: the relay down for a while, one recipient refused, the deliverer killed mid-batch.
 
 The guarantee under test (tasks/outbox.py): no message is lost; a message may reach the
-server twice only if the deliverer died while that message was in flight, and then both
-copies carry the same Message-ID (and Date, subject, body). Every other message arrives
-exactly once.
+server twice only if the deliverer died inside that message's SMTP exchange (accepted by
+the server, not yet marked sent), and then both copies carry the same Message-ID (and
+Date, subject, body). A deliverer killed between messages causes no duplicate at all.
 """
 
 import asyncio
@@ -120,3 +120,32 @@ def test_a_deliverer_killed_mid_batch_loses_nothing(db, smtp_server):
     for header in ("Subject", "Date", "To", "From"):
         assert first[header] == second[header]
     assert first.get_content() == second.get_content()
+
+
+def test_a_deliverer_killed_between_messages_sends_none_twice(db, smtp_server):
+    _queue(6)
+    started, holder = threading.Event(), {}
+
+    def kill_at_fourth(_sender) -> None:  # the 3rd message is accepted and marked; the 4th not yet sent
+        if len(smtp_server.messages) == 3:
+            started.wait(60)
+            holder["proc"].send_signal(signal.SIGKILL)
+            holder["proc"].wait(60)
+
+    smtp_server.recorder.on_mail = kill_at_fourth
+    holder["proc"] = subprocess.Popen([TUIJIAN, "mail", "send"], cwd=ROOT, env=dict(os.environ),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started.set()
+    assert holder["proc"].wait(120) == -signal.SIGKILL
+    smtp_server.recorder.on_mail = None
+    with session_scope() as s:  # the 4th was claimed, never sent
+        assert [m.status for m in messages(s)] == ["sent", "sent", "sent", "sending", "pending", "pending"]
+
+    assert _send(dict(os.environ)).returncode == 0  # restart while the lease holds
+    assert len(smtp_server.messages) == 5
+    assert _send({**os.environ, "TUIJIAN_NOW": _later(6)}).returncode == 0  # lease over
+    with session_scope() as s:
+        assert {m.status for m in messages(s)} == {"sent"}
+        assert [m.attempts for m in messages(s)] == [1, 1, 1, 2, 1, 1]
+    copies = by_message_id(smtp_server.messages)
+    assert len(copies) == len(smtp_server.messages) == 6  # every message, none twice
