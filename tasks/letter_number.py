@@ -2,8 +2,11 @@
 
 The number belongs to the issuing organ, so N counts every letter the unit has numbered in
 that year (across campaigns held in this database); re-running a stage reuses its number.
-UNIQUE(stage_id) and UNIQUE(campaign_id, unit_code, year, number) back this in the
-database; on PostgreSQL an advisory lock per unit and year serialises allocations.
+UNIQUE(stage_id) and the unique index on (unit_code, year, number) back this in the database.
+Allocations are serialised before the max is read, so concurrent ones never collide: on
+PostgreSQL by an advisory lock per unit and year, on SQLite by taking the database's write
+lock (a no-op UPDATE) — both held until the task's transaction ends. Should an insert still
+meet the unique index, the savepoint is rolled back and the next number tried.
 """
 
 from sqlalchemy import func, text
@@ -56,6 +59,10 @@ def allocate_letter_number(session: Session, stage: Stage, unit: UnitSpec, year:
 
 
 def _lock(session: Session, unit_code: str, year: int) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+    """Hold off other allocations for the unit and year until this transaction ends."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.connection().execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                                      {"key": f"letter-number:{unit_code}:{year}"})
+    elif dialect == "sqlite":  # a write statement takes SQLite's one write lock, even if it changes nothing
+        session.connection().execute(text("UPDATE letternumber SET number = number WHERE 0 = 1"))
