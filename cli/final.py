@@ -44,14 +44,17 @@ def _in_session(fn):
 def paper_receive(entry: str = typer.Argument(..., help="entry id, REFERENCE@UNIT or REFERENCE"),
                   copies: int = typer.Option(..., help="paper copies received"),
                   on: str = typer.Option(..., "--date", help="received on, YYYY-MM-DD"),
-                  by: str = typer.Option(..., help="who received them"), campaign: str = CAMPAIGN) -> None:
-    """Record the paper copies of an entry received by its unit."""
+                  by: str = typer.Option(..., help="who received them"),
+                  scan: bool = typer.Option(False, "--scan", help="their PDF scan came too (e.g. Wuhan)"),
+                  campaign: str = CAMPAIGN) -> None:
+    """Record the paper copies of an entry received by its unit (and their PDF scan)."""
     from tasks.campaigns import get_campaign
     from tasks.receipts import record_paper_receipt
 
     row = _in_session(lambda s: record_paper_receipt(s, get_campaign(s, campaign), entry, copies=copies,
-                                                     received_on=_day(on), by=by))
-    console.print(f"✓ 条目 {row.entry_id} 纸质材料 {row.copies} 份 / {row.copies} paper copies recorded")
+                                                     received_on=_day(on), by=by, scan=scan))
+    scanned = "，含PDF扫描版 / with the PDF scan" if row.scan_received else ""
+    console.print(f"✓ 条目 {row.entry_id} 纸质材料 {row.copies} 份 / {row.copies} paper copies recorded{scanned}")
 
 
 @online_app.command("register")

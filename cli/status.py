@@ -50,12 +50,18 @@ def show(
 
 
 def open_gaps(session, status: CampaignStatus, matched: set[str]) -> dict[str, list]:
-    """Paper copies / online registrations still missing at stages not yet approved."""
-    from tasks.double_track import double_track_gaps
+    """Paper copies, scans or online registrations still missing at stages not yet approved
+    (the same few queries for a chain of any size)."""
+    from tasks.campaigns import campaign_config
+    from tasks.double_track import gaps_by_unit
+    from tasks.status import campaign_head
 
-    return {code: found for code in sorted(matched)
-            if (u := status.units[code]).stage_id and u.state not in ("approved", "forwarded", "closed")
-            and (found := double_track_gaps(session, u.stage_id))}
+    codes = [code for code in sorted(matched) if (u := status.units[code]).stage_id
+             and u.state not in ("approved", "forwarded", "closed")]
+    if not codes:
+        return {}
+    campaign = campaign_head(session, status.slug)
+    return gaps_by_unit(session, campaign.id, campaign_config(campaign), codes)
 
 
 def status_document(status: CampaignStatus, roots: list[UnitStatus], matched: set[str]) -> dict:

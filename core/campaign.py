@@ -132,6 +132,7 @@ class UnitSpec(Strict):
     child_per_direction_tables: bool = False
     child_summary_notes: list[str] = []
     paper_copies: int = Field(0, ge=0)
+    paper_scan_required: bool = False  # a PDF scan must come with the paper copies ([WH] 三(一))
     approval_timeout_hours: float = Field(48, gt=0)  # fractions allowed (rehearsals, tests)
     contacts: list[Person] = []
     officials: list[Person] = []

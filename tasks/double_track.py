@@ -1,18 +1,22 @@
 """双轨 (double track): a list is approved only when its entries' paper copies and online
 registration are in, unless the official overrides it with a reason (audited).
 
-The receiving unit asks for `paper_copies` (0: no paper check); the campaign asks for the
-online registration (`double_track.online_registration`). `missing_double_track` is the pure
-rule; the rest read the stage's entries and receipts in the caller's session.
+The receiving unit asks for `paper_copies` (0: no paper check) and, with
+`paper_scan_required`, a PDF scan of them; the campaign asks for the online registration
+(`double_track.online_registration`). `missing_double_track` is the pure rule; the rest read
+the stage's entries and receipts in the caller's session.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
+from core.campaign import CampaignConfig
 from models import Application, Entry, OnlineRegistration, PaperReceipt
 from tasks.audit import record
-from tasks.stages import StageContext, load_stage_by_id, stage_entries
+from tasks.stages import StageContext, load_stage_by_id
 
 PENDING_STATUSES = ("received", "eligible", "selected")
 
@@ -37,6 +41,7 @@ class Gap:
     copies: int
     copies_required: int
     online_missing: bool
+    scan_missing: bool = False
 
     @property
     def paper_missing(self) -> bool:
@@ -47,6 +52,7 @@ class Gap:
     def zh(self) -> str:
         """What is missing, in Chinese."""
         parts = [f"纸质材料仅 {self.copies}/{self.copies_required} 份"] if self.paper_missing else []
+        parts += ["未收到PDF扫描版"] if self.scan_missing else []
         parts += ["未在网上申报系统登记"] if self.online_missing else []
         return f"{self.reference}（{self.project}）：{'，'.join(parts)}"
 
@@ -54,51 +60,102 @@ class Gap:
     def en(self) -> str:
         """What is missing, in English."""
         parts = [f"{self.copies} of {self.copies_required} paper copies"] if self.paper_missing else []
+        parts += ["no PDF scan"] if self.scan_missing else []
         parts += ["not registered on the online system"] if self.online_missing else []
         return f"{self.reference}: {', '.join(parts)}"
 
 
+class Requirement(NamedTuple):
+    """What a receiving unit checks: paper copies, their PDF scan, the online registration."""
+
+    copies: int
+    online: bool
+    scan: bool = False
+
+    @property
+    def any(self) -> bool:
+        return self.copies > 0 or self.online or self.scan
+
+
 def missing_double_track(entries: list[Holding], receipts: dict[int, int], registrations: set[int],
-                         copies_required: int, online_required: bool) -> list[Gap]:
-    """Return the entries lacking paper copies (by entry) or an online registration (by application)."""
+                         copies_required: int, online_required: bool, *, scans: set[int] = frozenset(),
+                         scan_required: bool = False) -> list[Gap]:
+    """Return the entries lacking paper copies or their scan (by entry) or an online registration
+    (by application)."""
     gaps = []
     for h in entries:
         copies = receipts.get(h.entry_id, 0)
         online_missing = online_required and h.application_id not in registrations
-        if copies < copies_required or online_missing:
-            gaps.append(Gap(h.entry_id, h.reference, h.project, copies, copies_required, online_missing))
+        scan_missing = scan_required and h.entry_id not in scans
+        if copies < copies_required or online_missing or scan_missing:
+            gaps.append(Gap(h.entry_id, h.reference, h.project, copies, copies_required, online_missing,
+                            scan_missing))
     return gaps
 
 
-def requirements(ctx: StageContext) -> tuple[int, bool]:
-    """The paper copies the stage's unit asks for and whether the online registration is required."""
-    return ctx.spec.paper_copies, ctx.config.double_track.online_registration
+def unit_requirement(config: CampaignConfig, unit_code: str) -> Requirement:
+    """What a unit asks for before its list may be approved."""
+    spec = config.unit(unit_code)
+    return Requirement(spec.paper_copies, config.double_track.online_registration, spec.paper_scan_required)
+
+
+def requirements(ctx: StageContext) -> Requirement:
+    """The paper copies (and scan) the stage's unit asks for and whether the online registration is required."""
+    return unit_requirement(ctx.config, ctx.unit.code)
+
+
+def _holdings_query(campaign_id: int):
+    """Entries with their application, paper receipt and online registration (outer joins)."""
+    return (select(Entry.unit_code, Entry.id, Application.id, Application.reference, Application.project_name,
+                   PaperReceipt.copies, PaperReceipt.scan_received, OnlineRegistration.id)
+            .join(Application, Application.id == Entry.application_id)
+            .join(PaperReceipt, PaperReceipt.entry_id == Entry.id, isouter=True)
+            .join(OnlineRegistration, OnlineRegistration.application_id == Application.id, isouter=True)
+            .where(Entry.campaign_id == campaign_id).order_by(Entry.id))
+
+
+def _gaps_of_rows(rows, need: Requirement) -> list[Gap]:
+    holdings = [Holding(entry_id, app_id, ref, project or "") for _u, entry_id, app_id, ref, project, *_ in rows]
+    receipts = {r[1]: r[5] for r in rows if r[5] is not None}
+    scans = {r[1] for r in rows if r[6]}
+    registered = {r[2] for r in rows if r[7] is not None}
+    return missing_double_track(holdings, receipts, registered, need.copies, need.online,
+                                scans=scans, scan_required=need.scan)
 
 
 def gaps_for(session: Session, ctx: StageContext, entry_ids: list[int]) -> list[Gap]:
-    """Check some entries of a stage against its double-track requirements."""
-    copies, online = requirements(ctx)
-    if (copies <= 0 and not online) or not entry_ids:
+    """Check some entries of a stage against its double-track requirements (one query)."""
+    need = requirements(ctx)
+    if not need.any or not entry_ids:
         return []
-    rows = session.exec(select(Entry, Application).join(Application, Application.id == Entry.application_id)
-                        .where(col(Entry.id).in_(entry_ids)).order_by(Entry.id)).all()
-    holdings = [Holding(e.id, a.id, a.reference, a.project_name or "") for e, a in rows]
-    receipts = dict(session.exec(select(PaperReceipt.entry_id, PaperReceipt.copies)
-                                 .where(col(PaperReceipt.entry_id).in_(entry_ids))).all())
-    registered = set(session.exec(select(OnlineRegistration.application_id).where(
-        col(OnlineRegistration.application_id).in_([h.application_id for h in holdings]))).all())
-    return missing_double_track(holdings, receipts, registered, copies, online)
+    rows = session.exec(_holdings_query(ctx.campaign.id).where(col(Entry.id).in_(entry_ids))).all()
+    return _gaps_of_rows(rows, need)
+
+
+def gaps_by_unit(session: Session, campaign_id: int, config: CampaignConfig,
+                 unit_codes: list[str]) -> dict[str, list[Gap]]:
+    """What the entries still in play lack at each of these units: one query whatever their number."""
+    needs = {code: need for code in unit_codes if (need := unit_requirement(config, code)).any}
+    if not needs:
+        return {}
+    rows = session.exec(_holdings_query(campaign_id).where(
+        col(Entry.unit_code).in_(list(needs)), col(Entry.status).in_(PENDING_STATUSES))).all()
+    by_unit = defaultdict(list)
+    for row in rows:
+        by_unit[row[0]].append(row)
+    return {code: found for code in unit_codes if code in needs
+            and (found := _gaps_of_rows(by_unit.get(code, []), needs[code]))}
 
 
 def double_track_problems(session: Session, ctx: StageContext, proposal: list[dict]) -> list[tuple[str, str]]:
-    """(zh, en) for every proposed entry that lacks its paper copies or online registration."""
+    """(zh, en) for every proposed entry that lacks its paper copies, their scan or online registration."""
     return [(g.zh, g.en) for g in gaps_for(session, ctx, [p["entry"] for p in proposal])]
 
 
 def double_track_gaps(session: Session, stage_id: int) -> list[Gap]:
     """What the entries still in play at a stage lack (for status and the dashboard)."""
     ctx = load_stage_by_id(session, stage_id)
-    return gaps_for(session, ctx, [e.id for e in stage_entries(session, ctx, *PENDING_STATUSES)])
+    return gaps_by_unit(session, ctx.campaign.id, ctx.config, [ctx.unit.code]).get(ctx.unit.code, [])
 
 
 def check_double_track(session: Session, ctx: StageContext, proposal: list[dict], *, override: bool,

@@ -12,28 +12,31 @@ from core.clock import campaign_now, local
 from core.errors import Conflict, FieldError, ValidationFailed
 from models import Application, Campaign, Entry, OnlineRegistration, PaperReceipt
 from tasks.audit import record
-from tasks.double_track import PENDING_STATUSES, requirements
+from tasks.double_track import PENDING_STATUSES, Requirement, requirements
 from tasks.entry_refs import find_entry
 from tasks.stages import load_stage_by_id, stage_entries
 
 
 def record_paper_receipt(session: Session, campaign: Campaign, entry_ref: str, *, copies: int,
-                         received_on: date, by: str) -> PaperReceipt:
-    """Record how many paper copies of an entry its unit received, when and by whom."""
+                         received_on: date, by: str, scan: bool = False) -> PaperReceipt:
+    """Record how many paper copies of an entry its unit received (and whether their PDF scan came
+    too), when and by whom."""
     if copies < 0 or not by.strip():
         raise ValidationFailed([FieldError("copies" if copies < 0 else "by", "份数不能为负、接收人不能为空",
                                            "copies cannot be negative and the receiver must be named")])
     entry = find_entry(session, campaign, entry_ref)
     row = session.exec(select(PaperReceipt).where(PaperReceipt.entry_id == entry.id)).first()
-    before = None if row is None else {"copies": row.copies, "received_on": row.received_on}
+    before = None if row is None else {"copies": row.copies, "scan": row.scan_received,
+                                       "received_on": row.received_on}
     row = row or PaperReceipt(campaign_id=campaign.id, entry_id=entry.id, copies=0,
                               received_on=received_on, received_by=by, recorded_at=campaign_now(campaign.clock))
-    row.copies, row.received_on, row.received_by = copies, received_on, by.strip()
+    row.copies, row.scan_received, row.received_on, row.received_by = copies, scan, received_on, by.strip()
     row.recorded_at = campaign_now(campaign.clock)
     session.add(row)
     session.flush()
     record(session, actor=by.strip(), action="double_track.paper", obj=entry, at=row.recorded_at,
-           before=before, after={"copies": copies, "received_on": received_on, "unit": entry.unit_code},
+           before=before, after={"copies": copies, "scan": scan, "received_on": received_on,
+                                 "unit": entry.unit_code},
            campaign_id=campaign.id)
     return row
 
@@ -66,21 +69,24 @@ def record_online_registration(session: Session, campaign: Campaign, entry_ref: 
 def record_all_receipts(session: Session, stage_id: int, by: str) -> int:
     """For a simulated office: record what every entry in play at a stage still lacks; return how many."""
     ctx = load_stage_by_id(session, stage_id)
-    copies, online = requirements(ctx)
+    need = requirements(ctx)
     today = local(ctx.now).date()
     done = 0
     for entry in stage_entries(session, ctx, *PENDING_STATUSES):
-        done += _complete(session, ctx.campaign, entry, copies, online, today, by)
+        done += _complete(session, ctx.campaign, entry, need, today, by)
     return done
 
 
-def _complete(session: Session, campaign: Campaign, entry: Entry, copies: int, online: bool,
+def _complete(session: Session, campaign: Campaign, entry: Entry, need: Requirement,
               today: date, by: str) -> int:
-    """Record the paper copies and registration one entry lacks; return 1 if anything was recorded."""
+    """Record the paper copies, scan and registration one entry lacks; return 1 if anything was recorded."""
     did = 0
+    copies, online = need.copies, need.online
     receipt = session.exec(select(PaperReceipt).where(PaperReceipt.entry_id == entry.id)).first()
-    if copies > 0 and (receipt is None or receipt.copies < copies):
-        record_paper_receipt(session, campaign, str(entry.id), copies=copies, received_on=today, by=by)
+    short = receipt is None or receipt.copies < copies or (need.scan and not receipt.scan_received)
+    if (copies > 0 or need.scan) and short:
+        record_paper_receipt(session, campaign, str(entry.id), copies=max(copies, receipt.copies if receipt else 0),
+                             received_on=today, by=by, scan=need.scan or bool(receipt and receipt.scan_received))
         did = 1
     registered = session.exec(select(OnlineRegistration.id)
                               .where(OnlineRegistration.application_id == entry.application_id)).first()

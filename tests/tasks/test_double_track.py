@@ -53,10 +53,18 @@ def test_rule_flags_exactly_the_entries_short_of_something(receipts, registered,
     assert flagged == expected
 
 
-def _campaign_with_double_track(copies: int = 2) -> None:
-    """The mini campaign with 乙市 asking for paper copies and the online registration on."""
+def test_rule_flags_a_missing_scan_where_the_unit_asks_for_one():
+    gaps = missing_double_track([_h(1), _h(2)], {1: 2, 2: 2}, set(), 2, False, scans={1}, scan_required=True)
+    assert [(g.entry_id, g.paper_missing, g.scan_missing, g.online_missing) for g in gaps] == [(2, False, True, False)]
+    assert "未收到PDF扫描版" in gaps[0].zh and "no PDF scan" in gaps[0].en
+    assert missing_double_track([_h(2)], {2: 2}, set(), 2, False, scans=set()) == []  # scan not asked for
+
+
+def _campaign_with_double_track(copies: int = 2, scan: bool = False) -> None:
+    """The mini campaign with 乙市 asking for paper copies (and their scan), the online registration on."""
     config = load_campaign(MINI_CAMPAIGN)
-    units = [u.model_copy(update={"paper_copies": copies}) if u.code == "110200" else u for u in config.units]
+    units = [u.model_copy(update={"paper_copies": copies, "paper_scan_required": scan}) if u.code == "110200"
+             else u for u in config.units]
     config = config.model_copy(update={"units": units,
                                        "double_track": config.double_track.model_copy(update={"online_registration": True})})
     with session_scope() as s:
@@ -138,3 +146,38 @@ def test_override_needs_a_reason_and_is_audited(db):
     with session_scope() as s:
         row = s.exec(select(AuditLog).where(AuditLog.action == "approval.override_double_track")).one()
         assert row.actor == "c2-off" and row.after["reason"] == "材料在途，已电话确认"
+
+
+def test_a_unit_asking_for_the_scan_counts_it_missing_until_recorded(db):
+    _campaign_with_double_track(copies=2, scan=True)
+    with session_scope() as s:
+        scanned, unscanned, simulated = (file_application(s, "mini-test", "110200", "platform").reference
+                                         for _ in range(3))
+    with session_scope() as s:
+        campaign = get_campaign(s, "mini-test")
+        for i, ref in enumerate((scanned, unscanned, simulated)):
+            record_online_registration(s, campaign, ref, number=f"SFXM-{i}", registered_on=date(2031, 6, 1), by="x")
+        record_paper_receipt(s, campaign, scanned, copies=2, received_on=date(2031, 6, 5), by="收文员", scan=True)
+        record_paper_receipt(s, campaign, unscanned, copies=2, received_on=date(2031, 6, 5), by="收文员")
+    with session_scope() as s:
+        stage_id = load_stage(s, "mini-test", "110200").stage.id
+        gaps = {g.reference: g for g in double_track_gaps(s, stage_id)}
+        assert set(gaps) == {unscanned, simulated}
+        assert gaps[unscanned].scan_missing and not gaps[unscanned].paper_missing
+        assert gaps[simulated].scan_missing and gaps[simulated].paper_missing
+        audit = s.exec(select(AuditLog).where(AuditLog.action == "double_track.paper").order_by(AuditLog.seq)).first()
+        assert audit.after["scan"] is True
+        assert record_all_receipts(s, stage_id, by="模拟收文") == 2  # the simulated office brings both in
+    with session_scope() as s:
+        assert double_track_gaps(s, stage_id) == []
+        assert all(r.scan_received and r.copies == 2 for r in s.exec(select(PaperReceipt)))
+
+
+def test_wuhan_and_its_districts_ask_for_the_pdf_scan():
+    """[WH] 三(一): 纸质版（一式两份）、PDF格式扫描版 to the district; 三(二): scans to the city."""
+    from tests.conftest import CAMPAIGN_2023
+
+    config = load_campaign(CAMPAIGN_2023)
+    asking = {u.code for u in config.units if u.paper_scan_required}
+    assert "420100" in asking and "420102" in asking and "440000" not in asking
+    assert all(code.startswith("4201") for code in asking)

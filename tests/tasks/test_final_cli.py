@@ -27,7 +27,12 @@ def test_double_track_commands(mini_campaign):
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
     with session_scope() as s:
         receipt = s.exec(select(PaperReceipt)).one()
-        assert receipt.copies == 2 and receipt.received_by == "省收文员"
+        assert receipt.copies == 2 and receipt.received_by == "省收文员" and not receipt.scan_received
+    assert "含PDF扫描版" in _ok("paper", "receive", f"{ref}@110000", "--copies", "2", "--date", "2031-06-16",
+                             "--by", "省收文员", "--scan")
+    with session_scope() as s:
+        receipt = s.exec(select(PaperReceipt)).one()
+        assert receipt.scan_received and receipt.copies == 2
         assert s.exec(select(OnlineRegistration)).one().number == "SFXM-2031-1"
 
 
