@@ -1,5 +1,6 @@
 """Cross-checks of what a campaign's documents need: a 备注 mark for every rule that marks an
-entry, and per-direction table titles only where some unit asks for per-direction tables.
+entry. (A direction's table_title is printed only on the per-direction tables a unit asks its
+children for, `child_per_direction_tables`; a campaign where nobody asks simply never prints it.)
 
 Each problem is (key, zh, en) with the exact key at fault, e.g. `remarks.direct`.
 """
@@ -10,8 +11,8 @@ Problem = tuple[str, str, str]
 
 
 def check_documents(config: CampaignConfig) -> list[Problem]:
-    """Return every document setting the campaign's rules leave missing or unused."""
-    return [*_check_remarks(config), *_check_table_titles(config)]
+    """Return every document setting the campaign's rules leave missing."""
+    return _check_remarks(config)
 
 
 def _quota_values(config: CampaignConfig, kind: str) -> list[int]:
@@ -33,14 +34,3 @@ def _check_remarks(config: CampaignConfig) -> list[Problem]:
     return [(f"remarks.{kind}", f"已配置{rule[kind][0]}，须填写其在汇总表“备注”中的标注",
              f"{rule[kind][1]} are configured: give the mark the summary table's 备注 shows for them")
             for kind, on in used.items() if on and not getattr(config.remarks, kind)]
-
-
-def _check_table_titles(config: CampaignConfig) -> list[Problem]:
-    """A direction's table_title is printed only on per-direction tables: some unit must ask for them."""
-    if any(u.child_per_direction_tables for u in config.units):
-        return []
-    return [(f"directions.{key}.table_title",
-             "没有单位要求下级分方向报送汇总表（child_per_direction_tables），该标题不会被使用",
-             "no unit asks its children for per-direction tables (child_per_direction_tables): "
-             "this title would never be printed")
-            for key, d in config.directions.items() if d.table_title]

@@ -1,4 +1,4 @@
-"""Document settings in a campaign file: marks the rules need, titles nobody prints, moved keys."""
+"""Document settings in a campaign file: the marks the rules need, and keys that moved."""
 
 from pathlib import Path
 
@@ -32,12 +32,6 @@ def test_a_rule_that_marks_entries_needs_its_mark(tmp_path, kind, others):
     problems = refused(tmp_path, CAMPAIGN_2023, REMARKS_2023, f"remarks = {{ {others} }}")
     assert list(problems) == [f"remarks.{kind}"]
     assert "备注" in problems[f"remarks.{kind}"]
-
-
-def test_per_direction_titles_need_a_unit_that_asks_for_such_tables(tmp_path):
-    problems = refused(tmp_path, CAMPAIGN_2023, "child_per_direction_tables = true\n", "")
-    assert set(problems) == {"directions.platform.table_title", "directions.experience_centre.table_title"}
-    assert "child_per_direction_tables" in problems["directions.platform.table_title"]
 
 
 @pytest.mark.parametrize(("old", "new", "key", "words"), [
