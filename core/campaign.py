@@ -164,6 +164,16 @@ class Reminders(Strict):
     hour: int = Field(9, ge=0, le=23)  # at most the hour the reminders-daily deployment runs
 
 
+class ApprovalRules(Strict):
+    """`[approval]`: how an official's approval is guarded (the whole campaign)."""
+
+    max_failed: int = Field(5, ge=1, le=100)  # wrong ids or codes before the stage locks
+    code_length: int = Field(10, ge=8, le=32)  # characters of a one-time code (32-letter alphabet)
+    # a code lives code_valid_factor × max(the unit's approval_timeout_hours, code_valid_min_hours)
+    code_valid_factor: float = Field(2, ge=1, le=100)
+    code_valid_min_hours: float = Field(24, gt=0)
+
+
 class DoubleTrackSpec(Strict):
     """双轨: what a stage checks before its list may be approved (besides unit `paper_copies`)."""
 
@@ -207,6 +217,7 @@ class CampaignConfig(Strict):
     letter_body: str | None = None
     online_system: str | None = None
     double_track: DoubleTrackSpec = DoubleTrackSpec()
+    approval: ApprovalRules = ApprovalRules()
     publicity: PublicitySpec = PublicitySpec()
     source: Path | None = None
 

@@ -21,7 +21,7 @@ from tasks.score_stage import assignment_of, missing_scores, scorable_entries
 from tasks.stages import load_stage
 from tasks.waiting import WaitingRun, resume, waiting_stage_runs
 
-CODE = re.compile(r"--code ([A-Z2-9]{10})")
+CODE = re.compile(r"--code ([A-Z2-9]{8,32})")  # [approval] code_length
 
 
 @dataclass

@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from core.campaign import ApprovalRules
 from core.clock import parse_local
 from core.db import session_scope
 from core.errors import Conflict
 from models import ApprovalCode, AuditLog, Message
-from tasks.approval import MAX_FAILED, apply_approval
+from tasks.approval import apply_approval
 from tasks.chain import set_clock
 from tasks.stages import load_stage
 from tests.support.people import answer_until, mailed_code, scores_only, submit, waiting_for
@@ -24,6 +25,7 @@ from tests.support.world import SLUG, UNIT, World, prepare_campaign
 pytestmark = pytest.mark.prefect
 OFFICIAL = "c2-off@example.org"
 NOW = parse_local("2031-06-10 18:00")
+MAX_FAILED = ApprovalRules().max_failed  # the mini campaign keeps the default [approval] rules
 
 
 

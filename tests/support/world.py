@@ -24,7 +24,7 @@ from tests.support.stage_state import engine
 ROOT = Path(__file__).resolve().parents[2]
 SLUG = "mini-test"
 UNIT = "110200"
-CODE = re.compile(r"--code ([A-Z2-9]{10})")
+CODE = re.compile(r"--code ([A-Z2-9]{8,32})")  # [approval] code_length
 RUN_TIMEOUT_S = 180.0
 MINI_CAMPAIGN = ROOT / "tests" / "data" / "mini-campaign.toml"
 
