@@ -70,14 +70,15 @@ def render_files(session: Session, data: StageData) -> list[GeneratedFile]:
                                     sections=summary_sections(data, spec), notes=notes)
         files.append(GeneratedFile("summary", spec.direction, spec.file_name,
                                    workbook_bytes(wb, when, title=spec.title, author=organ)))
+    export = build_export_workbook(data, load_export_inputs(session, data))
+    files.append(GeneratedFile("export", "", EXPORT, workbook_bytes(
+        export, when, title=f"{data.unit.name}评审明细", author=organ)))
     if data.parent is not None:  # the top unit decides; it writes no 推荐函
+        # last: allocating holds the unit's number sequence (SQLite: the write lock) until commit
         number = allocate_letter_number(session, data.stage, data.unit, local(when).year)
         content = letter_content(data, number.text)
         files.append(GeneratedFile("letter", "", LETTER_DOCX, build_letter_docx(content, when)))
         files.append(GeneratedFile("letter_html", "", LETTER_HTML, letter_html(content).encode("utf-8")))
-    export = build_export_workbook(data, load_export_inputs(session, data))
-    files.append(GeneratedFile("export", "", EXPORT, workbook_bytes(
-        export, when, title=f"{data.unit.name}评审明细", author=organ)))
     return files
 
 
