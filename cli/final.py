@@ -3,7 +3,6 @@ the 公示 of the ministry's list, objections, later title changes and the final
 
 import asyncio
 from datetime import date
-from enum import Enum
 
 import typer
 from rich.table import Table
@@ -18,8 +17,6 @@ online_app = typer.Typer(help="网上申报系统登记 / online registration", 
 publicity_app = typer.Typer(help="公示 / public notice of the ministry's list", no_args_is_help=True)
 objection_app = typer.Typer(help="公示异议 / objections during the 公示", no_args_is_help=True)
 title_app = typer.Typer(help="名单动态调整 / changes after the final list", no_args_is_help=True)
-ChangeKind = Enum("ChangeKind", {k: k for k in ("merger", "reorganisation", "bankruptcy")}, type=str)
-RevokeReason = Enum("RevokeReason", {k: k for k in ("inspection_failed", "false_material", "harms_consumers")}, type=str)
 
 
 def _day(text: str) -> date:
@@ -154,24 +151,24 @@ def objection_resolve(objection: int, uphold: bool = typer.Option(False, "--upho
 @title_app.command("report-change")
 @friendly
 def title_report_change(reference: str,
-                        kind: ChangeKind = typer.Option(..., help="merger | reorganisation | bankruptcy"),
+                        kind: str = typer.Option(..., help="a key of [title_rules.changes], e.g. merger"),
                         reason: str = typer.Option(...), campaign: str = CAMPAIGN, actor: str = ACTOR) -> None:
     """Record a holder's written report of a major change (兼并、重组、破产清算)."""
     from tasks.title_changes import report_change
 
-    _in_session(lambda s: report_change(s, campaign, reference, kind=kind.value, reason=reason, actor=actor))
+    _in_session(lambda s: report_change(s, campaign, reference, kind=kind, reason=reason, actor=actor))
     console.print(f"✓ {reference} 重大变化已报备 / change recorded; the list and the people concerned are updated")
 
 
 @title_app.command("revoke")
 @friendly
 def title_revoke(reference: str,
-                 reason: RevokeReason = typer.Option(..., help="inspection_failed | false_material | harms_consumers"),
+                 reason: str = typer.Option(..., help="a key of [title_rules.revoke_grounds], e.g. false_material"),
                  note: str = typer.Option(...), campaign: str = CAMPAIGN, actor: str = ACTOR) -> None:
-    """取消示范项目资格并予以通报: revoke a project's title for one of the notice's reasons."""
+    """取消示范项目资格并予以通报: revoke a project's title on one of the campaign's grounds."""
     from tasks.title_changes import revoke_title
 
-    _in_session(lambda s: revoke_title(s, campaign, reference, reason=reason.value, note=note, actor=actor))
+    _in_session(lambda s: revoke_title(s, campaign, reference, reason=reason, note=note, actor=actor))
     console.print(f"✓ {reference} 示范项目资格已取消 / title revoked; the list and the people concerned are updated")
 
 

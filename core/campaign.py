@@ -16,6 +16,7 @@ import pendulum
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.campaign_errors import field_error
+from core.campaign_titles import TitleRules
 from core.errors import ConfigError, FieldError
 
 Level = Literal[
@@ -219,6 +220,7 @@ class CampaignConfig(Strict):
     double_track: DoubleTrackSpec = DoubleTrackSpec()
     approval: ApprovalRules = ApprovalRules()
     publicity: PublicitySpec = PublicitySpec()
+    title_rules: TitleRules = TitleRules()
     source: Path | None = None
 
     def unit(self, code: str) -> UnitSpec:

@@ -21,7 +21,6 @@ from tasks.doc_files import sha256_hex, write_atomic
 from tasks.manifest import campaign_dir, write_manifest
 from tasks.publicity import require_publicity
 from tasks.title_events import (
-    DETAIL_NAMES,
     EVENT_NAMES,
     events_by_entry,
     selected_at_root,
@@ -82,10 +81,10 @@ def recommender(config: CampaignConfig, entry: Entry) -> str:
     return name
 
 
-def _history_row(ev: TitleEvent, app: Application) -> HistoryRow:
+def _history_row(ev: TitleEvent, app: Application, config: CampaignConfig) -> HistoryRow:
     zh, en = EVENT_NAMES[ev.kind]
     return HistoryRow(fmt(ev.at, "YYYY-MM-DD"), zh, en, app.reference, app.enterprise_name or "",
-                      app.project_name or "", DETAIL_NAMES.get(ev.detail or "", ("", ""))[0], ev.reason)
+                      app.project_name or "", config.title_rules.name(ev.detail)[0], ev.reason)
 
 
 def build_final_list(config: CampaignConfig, publicity: Publicity, rows: list[tuple[Entry, Application]],
@@ -96,7 +95,7 @@ def build_final_list(config: CampaignConfig, publicity: Publicity, rows: list[tu
     when = to_utc(publicity.closed_at or publicity.ends_at)
     for entry, app in rows:
         evs = events.get(entry.id, [])
-        changes = [f"已报备{DETAIL_NAMES[e.detail][0]}（{fmt(e.at, 'YYYY-MM-DD')}）"
+        changes = [f"已报备{config.title_rules.name(e.detail)[0]}（{fmt(e.at, 'YYYY-MM-DD')}）"
                    for e in evs if e.kind == "change_reported"]
         if standing([e.kind for e in evs]) == "titled":
             sections[config.directions[entry.direction].name].append(ListRow(
@@ -105,7 +104,7 @@ def build_final_list(config: CampaignConfig, publicity: Publicity, rows: list[tu
         for ev in evs:
             when = max(when, to_utc(ev.at))
             if ev.kind != "awarded":
-                history.append((to_utc(ev.at), ev.id, _history_row(ev, app)))
+                history.append((to_utc(ev.at), ev.id, _history_row(ev, app, config)))
     window = f"公示期 / 公示 period：{fmt(publicity.starts_at)} 至 {fmt(publicity.ends_at)}"
     published = to_utc(publicity.closed_at or publicity.ends_at)
     return FinalList(list_title(config), config.root().organ_name, window, published, when,

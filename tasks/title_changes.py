@@ -1,11 +1,10 @@
 """名单动态调整 ([MIIT] 四(四)): after the final list, a holder reports a major change in writing;
-a project that fails inspection, holds false material or harms consumers loses its title (通报).
+a project found to fall under one of the grounds loses its title (通报). The kinds of change and
+the grounds are the campaign file's `[title_rules]`.
 
 Each is an action with a reason: audited, appended to the list's history (the final list is
 rewritten), and mailed to the recommending unit's contacts and the applicant.
 """
-
-from typing import Literal
 
 from sqlmodel import Session, func, select
 
@@ -13,15 +12,10 @@ from core.clock import campaign_now
 from core.errors import Conflict, FieldError, ValidationFailed
 from models import Campaign, Entry, TitleEvent
 from tasks.audit import record
-from tasks.campaigns import get_campaign
+from tasks.campaigns import campaign_config, get_campaign
 from tasks.entry_refs import top_entry
-from tasks.title_events import DETAIL_NAMES, add_event, entry_standing, root_code
+from tasks.title_events import add_event, entry_standing, root_code
 from tasks.title_messages import queue_title_event
-
-ChangeKind = Literal["merger", "reorganisation", "bankruptcy"]
-RevokeReason = Literal["inspection_failed", "false_material", "harms_consumers"]
-CHANGE_KINDS = ("merger", "reorganisation", "bankruptcy")
-REVOKE_REASONS = ("inspection_failed", "false_material", "harms_consumers")
 
 
 def _title_holder(session: Session, campaign: Campaign, reference: str) -> Entry:
@@ -34,9 +28,13 @@ def _title_holder(session: Session, campaign: Campaign, reference: str) -> Entry
     return entry
 
 
-def _check(detail: str, allowed: tuple[str, ...], text: str, field: str) -> str:
+def _check(detail: str, allowed: dict, text: str, field: str, section: str) -> str:
+    if not allowed:
+        raise ValidationFailed([FieldError(field, f"活动配置文件未定义 [title_rules.{section}]",
+                                           f"the campaign file defines no [title_rules.{section}]")])
     if detail not in allowed:
-        raise ValidationFailed([FieldError(field, f"类别须为 {'、'.join(allowed)} 之一", f"must be one of {', '.join(allowed)}")])
+        names = ", ".join(f"{k} ({r.zh})" for k, r in allowed.items())
+        raise ValidationFailed([FieldError(field, f"类别须为以下之一：{names}", f"must be one of: {', '.join(allowed)}")])
     if not text.strip():
         raise ValidationFailed([FieldError("reason", "须写明理由或说明", "a reason or note is required")])
     return text.strip()
@@ -61,8 +59,8 @@ def _apply(session: Session, campaign: Campaign, entry: Entry, *, key: str, kind
 def report_change(session: Session, slug: str, reference: str, *, kind: str, reason: str,
                   actor: str) -> TitleEvent:
     """Record a holder's written report of a major change (兼并、重组、破产清算); the title stays."""
-    reason = _check(kind, CHANGE_KINDS, reason, "kind")
     campaign = get_campaign(session, slug)
+    reason = _check(kind, campaign_config(campaign).title_rules.changes, reason, "kind", "changes")
     entry = _title_holder(session, campaign, reference)
     n = session.exec(select(func.count()).select_from(TitleEvent).where(
         TitleEvent.entry_id == entry.id, TitleEvent.kind == "change_reported")).one()
@@ -72,9 +70,10 @@ def report_change(session: Session, slug: str, reference: str, *, kind: str, rea
 
 def revoke_title(session: Session, slug: str, reference: str, *, reason: str, note: str,
                  actor: str) -> TitleEvent:
-    """取消示范项目资格并予以通报: take the title away for one of the notice's reasons."""
-    note = _check(reason, REVOKE_REASONS, note, "reason")
+    """取消示范项目资格并予以通报: take the title away on one of the campaign's grounds."""
     campaign = get_campaign(session, slug)
+    grounds = campaign_config(campaign).title_rules.revoke_grounds
+    note = _check(reason, grounds, note, "reason", "revoke_grounds")
     entry = _title_holder(session, campaign, reference)
     return _apply(session, campaign, entry, key=f"revoked:{entry.id}", kind="revoked",
-                  detail=reason, reason=f"{DETAIL_NAMES[reason][0]}：{note}", actor=actor)
+                  detail=reason, reason=f"{grounds[reason].zh}：{note}", actor=actor)

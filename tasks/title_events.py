@@ -21,14 +21,6 @@ EVENT_NAMES: dict[str, tuple[str, str]] = {
     "change_reported": ("书面报备重大变化", "major change reported in writing"),
     "revoked": ("取消示范项目资格并予以通报", "title revoked and announced (通报)"),
 }
-DETAIL_NAMES: dict[str, tuple[str, str]] = {
-    "merger": ("兼并", "merger"),
-    "reorganisation": ("重组", "reorganisation"),
-    "bankruptcy": ("破产清算", "bankruptcy or liquidation"),
-    "inspection_failed": ("监督检查不合格", "failed inspection"),
-    "false_material": ("申报材料有重大虚假信息", "materially false application material"),
-    "harms_consumers": ("严重损害消费者合法权益和社会公共利益", "serious harm to consumers and the public interest"),
-}
 STANDING_NAMES = {"listed": "公示中", "titled": "示范项目", "removed": "已移出名单", "revoked": "已取消资格"}
 
 

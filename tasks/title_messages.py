@@ -7,7 +7,7 @@ from tasks.campaigns import campaign_config
 from tasks.mail_context import applicant_recipient, people, person_recipient, unit_row
 from tasks.mail_templates import render
 from tasks.outbox import enqueue
-from tasks.title_events import DETAIL_NAMES, EVENT_NAMES
+from tasks.title_events import EVENT_NAMES
 
 
 def recommender_code(entry: Entry) -> str:
@@ -24,7 +24,7 @@ def queue_title_event(session: Session, event: TitleEvent) -> list[Message]:
     unit = unit_row(session, campaign.id, recommender_code(entry))
     origin = f"（{config.unit(entry.origin_unit_code).name}）" if entry.origin_unit_code else ""
     zh, en = EVENT_NAMES[event.kind]
-    detail = DETAIL_NAMES.get(event.detail or "", ("", ""))
+    detail = config.title_rules.name(event.detail)
     context = {"campaign": campaign, "entry": entry, "application": application, "event": event,
                "event_zh": zh, "event_en": en, "detail_zh": detail[0], "detail_en": detail[1],
                "recommender": f"{unit.name}{origin}", "root": config.root(),

@@ -100,3 +100,80 @@ def test_only_title_holders_can_change(mini_campaign):
         revoke_title(s, SLUG, refs[0], reason="false_material", note="虚假", actor="m-con")
     with pytest.raises(Conflict), session_scope() as s:
         report_change(s, SLUG, refs[1], kind="merger", reason="兼并", actor="m-con")
+
+
+def _mini_with(tmp_path, old: str, new: str) -> Path:
+    """The mini campaign file with one snippet of its [title_rules] replaced."""
+    text = MINI_CAMPAIGN.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "campaign.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_the_notices_catch_all_ground_revokes_too(mini_campaign):
+    """[MIIT] 四(四): ……以及其他违法失信等行为的示范项目，取消其示范项目资格并予以通报."""
+    revoked, _ = published(centres=1, platforms=1)
+    move_clock("2032-03-01 10:00")
+    with session_scope() as s:
+        revoke_title(s, SLUG, revoked, reason="other_violations", note="被列入严重失信主体名单", actor="m-con")
+        project = s.exec(select(Application).where(Application.reference == revoked)).one().project_name
+    xlsx, _ = _final_files()
+    (row,) = load_workbook(xlsx)["名单变动记录"].iter_rows(min_row=3, values_only=True)
+    assert row[2] == project and row[4] == "其他违法失信等行为"
+    assert row[5] == "其他违法失信等行为：被列入严重失信主体名单"
+
+
+def test_the_2023_campaign_names_every_ground_of_the_notice():
+    from core.campaign import load_campaign
+    from tests.conftest import CAMPAIGN_2023
+
+    rules = load_campaign(CAMPAIGN_2023).title_rules
+    assert [r.zh for r in rules.revoke_grounds.values()] == [
+        "监督检查不合格", "申报材料有重大虚假信息", "严重损害消费者合法权益和社会公共利益", "其他违法失信等行为"]
+    assert [r.zh for r in rules.changes.values()] == ["兼并", "重组", "破产清算"]
+
+
+def test_grounds_and_kinds_come_from_the_campaign_file(db, tmp_path):
+    path = _mini_with(tmp_path, 'other_violations = { zh = "其他违法失信等行为", en = "other unlawful or dishonest conduct" }',
+                      'data_leak = { zh = "泄露用户个人信息", en = "leaked users\' personal data" }')
+    databases.install(path)
+    revoked, kept = published(centres=1, platforms=1)
+    with pytest.raises(ValidationFailed) as err, session_scope() as s:
+        revoke_title(s, SLUG, kept, reason="other_violations", note="x", actor="m-con")  # not in this file
+    assert "data_leak (泄露用户个人信息)" in err.value.errors[0].zh
+    with session_scope() as s:
+        event = revoke_title(s, SLUG, revoked, reason="data_leak", note="2032年通报", actor="m-con")
+        assert event.reason == "泄露用户个人信息：2032年通报"
+
+
+def test_a_campaign_without_title_rules_refuses_with_the_section_named(db, tmp_path):
+    text = MINI_CAMPAIGN.read_text(encoding="utf-8")
+    start, end = text.index("# After the final list"), text.index("[[demonstration_cities]]")
+    path = tmp_path / "campaign.toml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    databases.install(path)
+    ref, _ = published(centres=1, platforms=1)
+    with pytest.raises(ValidationFailed) as err, session_scope() as s:
+        report_change(s, SLUG, ref, kind="merger", reason="兼并", actor="m-con")
+    assert "[title_rules.changes]" in err.value.errors[0].zh and "[title_rules.changes]" in err.value.errors[0].en
+
+
+@pytest.mark.parametrize(("old", "new", "where", "says"), [
+    ('merger = { zh = "兼并", en = "merger" }', 'Merger-1 = { zh = "兼并", en = "merger" }',
+     "title_rules.changes.Merger-1", "格式不符"),
+    ('merger = { zh = "兼并", en = "merger" }', 'merger = { zh = "", en = "merger" }',
+     "title_rules.changes.merger.zh", "至少需要 1 个字符"),
+    ('merger = { zh = "兼并", en = "merger" }', 'false_material = { zh = "兼并", en = "merger" }',
+     "title_rules", "false_material"),
+    ('merger = { zh = "兼并", en = "merger" }', 'merger = { zh = "兼并", en = "merger", law = "x" }',
+     "title_rules.changes.merger.law", "未知配置项"),
+])
+def test_bad_title_rules_are_refused_naming_the_key(tmp_path, old, new, where, says):
+    from core.campaign import load_campaign
+    from core.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        load_campaign(_mini_with(tmp_path, old, new))
+    found = [e for e in err.value.errors if e.field.startswith(where)]
+    assert found and says in found[0].zh, err.value.errors
