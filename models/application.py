@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.campaign import UTCDateTime
+from models.honours import HonoursJSON
 
 
 class Application(SQLModel, table=True):
@@ -42,7 +43,7 @@ class Application(SQLModel, table=True):
     stock_code: str | None = Field(default=None, max_length=200)  # 股票代码
     exports: bool | None = None  # 是否有业务出口
     export_destinations: str | None = Field(default=None, max_length=200)  # 主要出口地点
-    honours: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # 相关荣誉
+    honours: dict | None = Field(default=None, sa_column=Column(HonoursJSON, nullable=True))  # 相关荣誉 (parts)
     rd_capability: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # 研发能力
     main_revenue: Decimal | None = Field(default=None, max_digits=20, decimal_places=4)  # 主营业务收入（万元）
     rd_investment: Decimal | None = Field(default=None, max_digits=20, decimal_places=4)  # 研发投入（万元）

@@ -8,7 +8,8 @@ unless `required` says otherwise (`False`, or the name of a yes/no field it depe
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["str", "text", "money", "decimal", "int", "date", "bool", "choice", "email", "phone", "uscc"]
+Kind = Literal["str", "text", "money", "decimal", "int", "date", "bool", "choice", "email", "phone", "uscc",
+               "honours"]
 Form = Literal["platform", "experience_centre"]
 BOTH: tuple[Form, ...] = ("platform", "experience_centre")
 
@@ -54,7 +55,7 @@ FIELDS: tuple[FormField, ...] = (
     _f("stock_code", "股票代码", required="if:listed"),
     _f("exports", "是否有业务出口", "bool"),
     _f("export_destinations", "主要出口地点", required="if:exports"),
-    _f("honours", "相关荣誉", "text", required=False, max_length=2000),
+    _f("honours", "相关荣誉", "honours", required=False, max_length=2000),  # typed parts: models.honours
     _f("rd_capability", "研发能力", "text", max_length=2000),
     _f("main_revenue", "主营业务收入（万元）", "money"),
     _f("rd_investment", "研发投入（万元）", "money"),

@@ -40,6 +40,10 @@ def coerce(field: FormField, raw: object) -> object:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     kind = field.kind
+    if kind == "honours":
+        from tasks.form_honours import to_honours  # it builds on this module
+
+        return to_honours(field, raw)
     if kind in ("money", "decimal"):
         return to_decimal(field, raw)
     if kind == "int":

@@ -6,6 +6,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from core.campaign import CampaignConfig
 from core.clock import fmt
 from models.forms import ATTACHMENT_KINDS, FIELDS, OWNERSHIP, FormField
+from models.honours import COLUMNS as HONOUR_COLUMNS
+from models.honours import FIRST_YEAR, LAST_YEAR, LEVELS, OTHER_MAX_LENGTH
 
 KIND_NAMES = {
     "str": "文字 / text", "text": "长文本 / long text", "money": "金额（万元） / amount in 10k yuan",
@@ -55,7 +57,8 @@ def column_rows(config: CampaignConfig) -> list[list[str]]:
          "受理本申报的单位代码，见下表 / code of the receiving unit, see the table below"],
         ["方向", "direction", "下拉选择 / choice", "是 / yes", "全部 / all", f"可选 / one of: {directions}"],
     ]
-    rows += [_field_row(f, config) for f in FIELDS]
+    for f in FIELDS:
+        rows += honour_rows() if f.kind == "honours" else [_field_row(f, config)]
     for kind, name in ATTACHMENT_KINDS.items():
         rows.append([f"{kind} {name}（文件路径）", kind, "文件路径 / file path", _attachment_need(kind, config),
                      "全部 / all", "相对于本表格所在文件夹；多个文件用换行或分号分隔 / relative to this workbook's "
@@ -71,6 +74,23 @@ def _attachment_need(kind: str, config: CampaignConfig) -> str:
     if len(needing) == len(config.directions):
         return "是 / yes"
     return "、".join(needing) + "必填 / required for these directions" if needing else "否 / no"
+
+
+def honour_rows() -> list[list[str]]:
+    """Return the guide lines of the 相关荣誉 columns: per title its level and year, then the rest."""
+    rows = []
+    for key, header in HONOUR_COLUMNS.items():
+        if key.endswith(".level"):
+            rows.append([header, key, "下拉选择 / choice", "否 / no", "全部 / all",
+                         "持有该称号时填写，可选 / if held, one of: " + "、".join(LEVELS)])
+        elif key.endswith(".year"):
+            rows.append([header, key, "年份 / year", "填写级别时必填 / if the level is given", "全部 / all",
+                         f"授予年份，如 2020（{FIRST_YEAR}–{LAST_YEAR}） / the year granted, e.g. 2020"])
+        else:
+            rows.append([header, key, KIND_NAMES["text"], "否 / no", "全部 / all",
+                         f"自行添加的其他市级以上荣誉；最长 {OTHER_MAX_LENGTH} 字 / other honours at city "
+                         f"level or above; at most {OTHER_MAX_LENGTH} characters"])
+    return rows
 
 
 def _field_row(field: FormField, config: CampaignConfig) -> list[str]:

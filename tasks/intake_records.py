@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.errors import FieldError
 from models.forms import ATTACHMENT_KINDS, FIELDS
+from models.honours import COLUMNS as HONOUR_COLUMNS
 from tasks.form_values import describe, printable
 
 META_NAMES = {
@@ -70,6 +71,8 @@ def _aliases() -> dict[str, str]:
     table = {normalise_header(f.key): f.key for f in FIELDS}
     table.update({normalise_header(f.label): f.key for f in FIELDS})
     table.update({normalise_header(label): key for label, key in EXTRA_LABELS.items()})
+    for key, label in HONOUR_COLUMNS.items():  # 相关荣誉 by part (xlsx columns)
+        table.update({normalise_header(key): key, normalise_header(label): key})
     for meta, names in META_NAMES.items():
         table.update({normalise_header(n): f"@{meta}" for n in names})
     return table
@@ -110,6 +113,8 @@ def put(record: IntakeRecord, name: object, value: object) -> None:
     key = resolve_key(name)
     if key is None:
         record.problems.append(record.error(printable(name), f"未知栏目 “{printable(name, 20)}”", "unknown field"))
+    elif key.startswith("honours."):
+        put_honour_part(record, key, value)
     elif key.endswith(":sha256"):
         kind = key.removesuffix(":sha256")
         if kind in record.hashes:
@@ -138,6 +143,18 @@ def add_attachment_paths(record: IntakeRecord, kind: str, cell: object) -> None:
     for part in PATH_SEPARATORS.split(cell):
         if part.strip():
             record.attachments.append(AttachmentRef(kind, part.strip()))
+
+
+def put_honour_part(record: IntakeRecord, key: str, value: object) -> None:
+    """Store one 相关荣誉 column (`honours.high_tech.level`, `honours.other`, ...) in the nested value."""
+    honours = record.values.setdefault("honours", {})
+    _, part, *attr = key.split(".")
+    target = honours.setdefault(part, {}) if attr and isinstance(honours, dict) else honours
+    name = attr[0] if attr else part
+    if not isinstance(target, dict) or name in target:
+        record.problems.append(record.error(key, f"栏目 {key} 重复填写", f"{key} is given twice"))
+    else:
+        target[name] = value
 
 
 def match_hashes(record: IntakeRecord) -> None:

@@ -20,6 +20,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from core.campaign import CampaignConfig
 from models.forms import ATTACHMENT_KINDS, FIELDS, OWNERSHIP
+from models.honours import COLUMNS as HONOUR_COLUMNS
+from models.honours import FIRST_YEAR, LAST_YEAR, LEVELS, Honours
 from tasks.intake_checks import required_attachments
 from tasks.intake_guide import write_guide
 
@@ -30,7 +32,7 @@ HASH_HEADERS = {kind: f"{kind} sha256（可选）" for kind in ATTACHMENT_KINDS}
 KEYWORD = "tuijian-intake"
 FORMATTED_ROWS = 300  # rows given text/date formats in the empty template
 VALIDATED_ROWS = 2000
-WIDTHS = {"text": 40, "str": 22, "date": 13, "bool": 10, "choice": 14, "uscc": 22, "email": 24, "sha256": 30}
+WIDTHS = {"text": 40, "str": 22, "date": 13, "bool": 10, "choice": 14, "uscc": 22, "email": 24, "sha256": 30, "honour": 14}
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 OPTIONAL_FILL = PatternFill("solid", fgColor="5B7FA6")
 THIN = Side(style="thin", color="999999")
@@ -39,7 +41,8 @@ THIN = Side(style="thin", color="999999")
 def sheet_headers() -> list[str]:
     """Return the intake sheet's column headers in template order."""
     attachments = [h for kind in ATTACHMENT_KINDS for h in (ATTACHMENT_HEADERS[kind], HASH_HEADERS[kind])]
-    return [UNIT_HEADER, DIRECTION_HEADER, *(f.label for f in FIELDS), *attachments]
+    fields = [h for f in FIELDS for h in (HONOUR_COLUMNS.values() if f.kind == "honours" else [f.label])]
+    return [UNIT_HEADER, DIRECTION_HEADER, *fields, *attachments]
 
 
 def write_intake_sheet(config: CampaignConfig, path: Path, rows: Iterable[Mapping] = ()) -> Path:
@@ -67,6 +70,7 @@ def _write_header(ws: Worksheet, config: CampaignConfig) -> None:
     by_label = {f.label: f for f in FIELDS}
     required_paths = {ATTACHMENT_HEADERS[kind] for kind in required_attachments(config, None)}
     hash_headers = set(HASH_HEADERS.values())
+    honour_parts = {h for k, h in HONOUR_COLUMNS.items() if k != "honours.other"}
     for col, header in enumerate(sheet_headers(), start=1):
         cell = ws.cell(row=1, column=col, value=header)
         field = by_label.get(header)
@@ -75,7 +79,8 @@ def _write_header(ws: Worksheet, config: CampaignConfig) -> None:
         cell.fill = HEADER_FILL if required else OPTIONAL_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-        kind = field.kind if field else ("str" if col <= 2 else "sha256" if header in hash_headers else "text")
+        kind = field.kind if field else ("str" if col <= 2 else "sha256" if header in hash_headers
+                                         else "honour" if header in honour_parts else "text")
         ws.column_dimensions[get_column_letter(col)].width = WIDTHS.get(kind, 16)
     ws.row_dimensions[1].height = 48
     ws.freeze_panes = "A2"
@@ -103,8 +108,17 @@ def _add_validations(ws: Worksheet, config: CampaignConfig) -> None:
     _list_validation(ws, letters[UNIT_HEADER], f"{lists}!$B$1:$B${n_units}", "请从下拉列表选择推荐单位代码")
     _list_validation(ws, letters[DIRECTION_HEADER], f"{lists}!$A$1:$A${len(config.directions)}",
                      "请从下拉列表选择申报方向")
+    for key, header in HONOUR_COLUMNS.items():
+        if key.endswith(".level"):
+            _list_validation(ws, letters[header], '"' + ",".join(LEVELS) + '"', "请选择“国家级”或“省市级”")
+        elif key.endswith(".year"):
+            dv = DataValidation(type="whole", operator="between", formula1=str(FIRST_YEAR), formula2=str(LAST_YEAR),
+                                allow_blank=True, showErrorMessage=True, errorTitle="年份 / year",
+                                error=f"请填写 {FIRST_YEAR}–{LAST_YEAR} 之间的年份，如 2020")
+            dv.add(f"{letters[header]}2:{letters[header]}{VALIDATED_ROWS}")
+            ws.add_data_validation(dv)
     for field in FIELDS:
-        col = letters[field.label]
+        col = letters.get(field.label)
         if field.kind == "choice":
             _list_validation(ws, col, '"' + ",".join(OWNERSHIP) + '"', "请从下拉列表选择单位性质")
         elif field.kind == "bool":
@@ -143,21 +157,39 @@ def _number_format(header: str) -> str | None:
 def _write_row(ws: Worksheet, row: int, record: Mapping, config: CampaignConfig) -> None:
     direction = record.get("direction")
     spec = config.directions.get(direction) if isinstance(direction, str) else None
-    ws.cell(row=row, column=1, value=record.get("unit")).number_format = "@"
-    ws.cell(row=row, column=2, value=spec.name if spec else direction)
-    for col, field in enumerate(FIELDS, start=3):
-        value = record.get(field.key)
+    values = {UNIT_HEADER: record.get("unit"), DIRECTION_HEADER: spec.name if spec else direction}
+    for field in FIELDS:
+        if field.kind == "honours":
+            values |= honour_cells(record.get(field.key))
+        else:
+            values[field.label] = record.get(field.key)
+    for kind in ATTACHMENT_KINDS:
+        refs = [a for a in record.get("attachments", []) if a.get("kind") == kind]
+        values[ATTACHMENT_HEADERS[kind]] = "\n".join(a["path"] for a in refs) or None
+        if refs and all(a.get("sha256") for a in refs):  # hashes only when every path has one
+            values[HASH_HEADERS[kind]] = "\n".join(a["sha256"] for a in refs)
+    for col, header in enumerate(sheet_headers(), start=1):
+        value = values.get(header)
         cell = ws.cell(row=row, column=col, value=cell_value(value))
         if isinstance(value, date):
             cell.number_format = "yyyy-mm-dd"
-        elif _number_format(field.label) == "@":
+        elif _number_format(header) == "@":
             cell.number_format = "@"
-    for offset, kind in enumerate(ATTACHMENT_KINDS, start=0):
-        refs = [a for a in record.get("attachments", []) if a.get("kind") == kind]
-        column = 3 + len(FIELDS) + 2 * offset
-        ws.cell(row=row, column=column, value="\n".join(a["path"] for a in refs) or None)
-        if refs and all(a.get("sha256") for a in refs):  # hashes only when every path has one
-            ws.cell(row=row, column=column + 1, value="\n".join(a["sha256"] for a in refs)).number_format = "@"
+
+
+def honour_cells(value: object) -> dict[str, object]:
+    """Return the 相关荣誉 columns of a record's honours (parts by key, or text as the other honours)."""
+    if isinstance(value, Honours):
+        value = value.plain()
+    if isinstance(value, str):
+        return {HONOUR_COLUMNS["honours.other"]: value}
+    if not isinstance(value, Mapping):
+        return {}
+    cells = {HONOUR_COLUMNS["honours.other"]: value.get("other")}
+    for part, held in value.items():
+        if isinstance(held, Mapping):
+            cells |= {HONOUR_COLUMNS.get(f"honours.{part}.{attr}", attr): v for attr, v in held.items()}
+    return cells
 
 
 def cell_value(value: object) -> object:

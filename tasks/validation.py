@@ -65,8 +65,8 @@ def _coerce_all(values: Mapping, fields: Mapping[str, FormField]) -> tuple[dict,
             continue
         try:
             value = coerce(field, raw)
-        except BadValue as bad:
-            errors.append(FieldError(key, bad.zh, bad.en))
+        except BadValue as bad:  # a structured field (相关荣誉) may name several of its parts
+            errors += [FieldError(*p) for p in getattr(bad, "problems", [(key, bad.zh, bad.en)])]
             continue
         if value is not None:
             clean[key] = value

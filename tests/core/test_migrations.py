@@ -68,3 +68,29 @@ def test_a_database_of_the_first_release_upgrades_with_its_data(empty_url):
     with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
         conn.execute(text("DELETE FROM auditlog"))
     engine.dispose()
+
+
+def test_0004_turns_free_text_honours_into_the_other_part_and_back(empty_url):
+    import json
+
+    command.upgrade(alembic_config(empty_url), "0003")
+    engine = create_engine(normalise_url(empty_url))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO campaign (slug, name, year, config, config_sha256, loaded_at) "
+                          "VALUES ('old', '旧活动', 2022, '{}', 'x', CURRENT_TIMESTAMP)"))
+        for n, honours in enumerate(["省级“专精特新”企业（虚构）", None], start=1):
+            conn.execute(text("INSERT INTO application (campaign_id, direction, unit_code, dedup_key, reference, "
+                              "filed_at, honours) SELECT id, 'platform', '110100', :key, :ref, CURRENT_TIMESTAMP, "
+                              ":honours FROM campaign"), {"key": f"k{n}", "ref": f"r{n}", "honours": honours})
+    command.upgrade(alembic_config(empty_url), "head")
+    query = text("SELECT honours FROM application ORDER BY reference")
+    with engine.connect() as conn:
+        first, second = conn.execute(query).scalars().all()
+    assert json.loads(first) == {"other": "省级“专精特新”企业（虚构）"} and second is None
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE application SET honours = :h WHERE reference = 'r2'"),
+                     {"h": json.dumps({"high_tech": {"level": "国家级", "year": 2020}, "other": "另有"})})
+    command.downgrade(alembic_config(empty_url), "0003")
+    with engine.connect() as conn:
+        assert conn.execute(query).scalars().all() == ["省级“专精特新”企业（虚构）", "高新技术企业（国家级，2020年）；另有"]
+    engine.dispose()

@@ -15,6 +15,7 @@ ROUTING = {"id", "campaign_id", "direction", "unit_code", "dedup_key", "referenc
 COLUMN_TYPES = {
     "money": Numeric, "decimal": Numeric, "int": BigInteger, "date": Date, "bool": Boolean, "text": Text,
     "str": String, "choice": String, "email": String, "phone": String, "uscc": String,
+    "honours": Text,  # JSON text of models.honours.Honours (HonoursJSON)
 }
 COLUMNS = Application.__table__.columns
 
@@ -72,8 +73,26 @@ def test_a_filed_value_round_trips_exactly(db):
         s.add(Application(campaign_id=campaign.id, direction="platform", unit_code="110100", dedup_key="k",
                           reference="2031-110100-000001", filed_at=datetime(2031, 5, 1, tzinfo=UTC),
                           registered_capital=Decimal("1234567890.1234"), mau=Decimal("1.2345"),
-                          launch_date=date(2019, 3, 1), rd_staff=10**10, honours="高新技术企业（虚构）"))
+                          launch_date=date(2019, 3, 1), rd_staff=10**10,
+                          honours={"high_tech": {"level": "国家级", "year": 2020}, "other": "荣誉（虚构）"}))
     with session_scope() as s:
         app = s.exec(select(Application)).one()
         assert app.registered_capital == Decimal("1234567890.1234") and isinstance(app.registered_capital, Decimal)
         assert app.mau == Decimal("1.2345") and app.launch_date == date(2019, 3, 1) and app.rd_staff == 10**10
+        assert app.honours == {"high_tech": {"level": "国家级", "year": 2020}, "other": "荣誉（虚构）"}
+
+
+def test_honours_are_typed_parts_and_nothing_else_is_stored():
+    from pydantic import ValidationError
+
+    from models.honours import HonoursJSON
+
+    column = HonoursJSON()
+    assert isinstance(COLUMNS["honours"].type, HonoursJSON)
+    stored = column.process_bind_param({"key_lab": {"level": "省市级", "year": 2019}}, None)
+    assert column.process_result_value(stored, None) == {"key_lab": {"level": "省市级", "year": 2019}}
+    assert column.process_bind_param({}, None) is None
+    for bad in ({"key_lab": {"level": "市级", "year": 2019}}, {"award": "x"}, "free text",
+                {"high_tech": {"level": "国家级", "year": 1800}}):
+        with pytest.raises(ValidationError):
+            column.process_bind_param(bad, None)

@@ -64,6 +64,8 @@ CASES = [
     ("not_accepting", _set(unit="110000"), ["unit"], "不直接受理"),
     ("direction", _set(direction="金融"), ["direction"], "未知的申报方向"),
     ("other_form", _set(mau=Decimal("2")), ["mau"], "不属于本方向"),
+    ("honours", _set(honours={"high_tech": {"level": "市级", "year": 1800}, "key_lab": {"level": "国家级"}}),
+     ["honours.high_tech.level", "honours.high_tech.year", "honours.key_lab.year"], "授予年份"),
 ]
 ATTACHMENT_CASES = [("no_declaration", ["附3"], "缺少附3"), ("missing_file", ["附1"], "文件不存在"),
                     ("escape", ["附1"], "不在申报文件所在文件夹"), ("sha_mismatch", ["附3"], "sha256")]

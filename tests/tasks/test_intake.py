@@ -256,3 +256,35 @@ def test_an_unknown_required_attachment_is_refused_naming_the_key(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_campaign(tmp_path / "campaign.toml")
     assert [e.field for e in caught.value.errors] == ["directions.platform.required_attachments[0]"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml", "xlsx"])
+def test_honours_are_filed_by_part(mini, tmp_path, fmt):
+    honours = {"high_tech": {"level": "国家级", "year": 2020}, "key_lab": {"level": "省市级", "year": 2018},
+               "other": "省级“专精特新”企业（虚构）"}
+    record = attach(good_record(n=1) | {"honours": honours}, tmp_path, 1)
+    if fmt == "xlsx":
+        path = write_xlsx(tmp_path / "a.xlsx", mini, [record])
+        ws = load_workbook(path)["申报信息"]
+        cells = dict(zip([c.value for c in ws[1]], [c.value for c in ws[2]], strict=True))
+        assert cells["相关荣誉·高新技术企业（级别）"] == "国家级" and cells["相关荣誉·重点实验室（授予年份）"] == 2018
+        assert cells["相关荣誉·企业技术中心（级别）"] is None
+    elif fmt == "yaml":  # Chinese names, a year as people write it, and an empty title
+        record["相关荣誉"] = {"高新技术企业": {"级别": "国家级", "授予年份": "2020年"}, "企业技术中心": None,
+                          "重点实验室": {"级别": "省市级", "授予年份": 2018}, "其他市级以上荣誉": honours["other"]}
+        del record["honours"]
+        path = tmp_path / "a.yaml"
+        path.write_text(yaml.safe_dump(_plain(record), allow_unicode=True), encoding="utf-8")
+    else:
+        path = write_json(tmp_path / "a.json", [record])
+    result = intake_file(path)
+    assert result.ok, result.errors
+    with session_scope() as s:
+        assert s.exec(select(Application)).one().honours == honours
+
+
+def test_plain_text_honours_are_the_other_part(mini, tmp_path):
+    record = attach(good_record(n=1) | {"honours": "市级荣誉（虚构）"}, tmp_path, 1)
+    assert intake_file(write_json(tmp_path / "a.json", [record])).ok
+    with session_scope() as s:
+        assert s.exec(select(Application)).one().honours == {"other": "市级荣誉（虚构）"}
