@@ -8,7 +8,17 @@ from prefect import flow, get_run_logger
 
 from core.db import session_scope
 from flows.stage import deliver_mail, stage
-from tasks.chain import chain_rows, due_stages, missing_children, next_deadline, set_clock
+from tasks.chain import (
+    WAITING,
+    chain_rows,
+    due_stages,
+    late_stages,
+    missing_children,
+    next_deadline,
+    set_clock,
+    started_elsewhere,
+    working_count,
+)
 from tasks.inputs import server_unreachable
 
 DELIVERY_BATCH = 50
@@ -29,31 +39,34 @@ def _advance(slug: str, when) -> None:
 @flow(persist_result=False)
 async def campaign(slug: str, advance_clock: bool = False, poll_seconds: float = 1.0,
                    max_parallel: int = 32) -> dict:
-    """Start every stage when its deadline comes or its inputs are in, until all are closed."""
+    """Start every stage when its deadline comes or its inputs are in, until all are closed.
+
+    At most `max_parallel` stages work at once; stages waiting for experts or an official
+    do not count, so any number of them can wait while the others go on.
+    """
     log = get_run_logger()
     running: dict[str, asyncio.Task] = {}
-    gate = asyncio.Semaphore(max_parallel)
     failed: dict[str, str] = {}
     postman = asyncio.create_task(_deliver_while(running, poll_seconds))
     try:
         while True:
+            finished = {c for c, t in running.items() if t.done()}  # before the snapshot: their rows are final
             now, rows = await anyio.to_thread.run_sync(_snapshot, slug)
-            for code in due_stages(rows, now):
-                if code not in running:
-                    running[code] = asyncio.create_task(_run_stage(gate, slug, code))
-            for code, task in list(running.items()):
-                if task.done() and task.exception() is not None and code not in failed:
-                    failed[code] = str(task.exception())
-                    log.warning("环节失败 / stage failed: %s — %s", code, failed[code])
-            busy = [c for c, t in running.items() if not t.done()]
-            if not busy and all(s.state == "closed" or s.unit_code in failed for s, _ in rows):
+            _note_failures(running, finished, failed, log)
+            busy, elsewhere = await _start_due(slug, rows, now, running, set(running) - finished, max_parallel)
+            if busy or elsewhere:
+                await asyncio.sleep(poll_seconds)
+                continue
+            late = late_stages(rows)
+            if all(s.state == "closed" or s.unit_code in failed or s.unit_code in late for s, _ in rows):
                 break
-            if not busy and advance_clock and (ahead := next_deadline(rows, now)) is not None:
+            ahead = next_deadline(rows, now)
+            if advance_clock and ahead is not None:
                 log.info("模拟时钟前进至 / simulated clock moves to %s", ahead)
                 await anyio.to_thread.run_sync(_advance, slug, ahead + timedelta(minutes=1))
                 continue
-            if not busy and not advance_clock and next_deadline(rows, now) is None and not due_stages(rows, now):
-                break
+            if ahead is None and not due_stages(rows, now):
+                break  # nothing runs and nothing more can start
             await asyncio.sleep(poll_seconds)
     finally:  # finished, or cancelled (a time limit): no stage run or deliverer outlives the flow
         postman.cancel()
@@ -63,21 +76,77 @@ async def campaign(slug: str, advance_clock: bool = False, poll_seconds: float =
     return {"failed": failed, "missing": missing_children(rows)}
 
 
-async def _run_stage(gate: asyncio.Semaphore, slug: str, code: str) -> str:
+async def _start_due(slug: str, rows, now, running: dict[str, asyncio.Task], live: set[str],
+                     max_parallel: int) -> tuple[set[str], set[str]]:
+    """Start due stages while fewer than `max_parallel` work; return (our busy runs, runs going elsewhere).
+
+    A stage under way that this run did not start (a coordinator's) is left alone while its
+    run goes on; one whose run ended before the stage closed (crashed, returned to) is started
+    again. A late stage (its parent closed without it) that waits for a person is let go.
+    """
+    late = late_stages(rows)
+    elsewhere = started_elsewhere(rows, set(running))
+    alive = await _alive_runs([s.flow_run_id for s in elsewhere if s.flow_run_id])
+    stalled = [s.unit_code for s in elsewhere if s.flow_run_id not in alive and s.unit_code not in late]
+    slots = max_parallel - working_count(rows, live)
+    for code in [c for c in due_stages(rows, now) + stalled if c not in running][:max(slots, 0)]:
+        running[code] = asyncio.create_task(_run_stage(slug, code))
+        live.add(code)
+    state = {s.unit_code: s.state for s, _ in rows}
+    busy = {c for c in live if not (c in late and state[c] in WAITING)}
+    return busy, {s.unit_code for s in elsewhere if s.flow_run_id in alive}
+
+
+def _note_failures(running: dict[str, asyncio.Task], finished: set[str], failed: dict[str, str], log) -> None:
+    """Record stage runs that raised, or ended with their stage not closed."""
+    for code in finished - set(failed):
+        task = running[code]
+        if task.cancelled():
+            continue
+        if task.exception() is not None:
+            failed[code] = str(task.exception())
+        elif task.result() != "closed":
+            failed[code] = f"环节运行结束但未完成（{task.result()}） / the stage run ended with the stage {task.result()}"
+        else:
+            continue
+        log.warning("环节失败 / stage failed: %s — %s", code, failed[code])
+
+
+async def _alive_runs(run_ids: list[str]) -> set[str]:
+    """Which of these flow runs are still going (not in a final state) on the Prefect server."""
+    if not run_ids:
+        return set()
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    ids = []
+    for run_id in run_ids:
+        try:
+            ids.append(UUID(run_id))
+        except ValueError:
+            continue  # not a Prefect run id: nothing runs under it
+    async with get_client() as client:
+        runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)),
+                                           limit=len(ids) or 1)
+    return {str(r.id) for r in runs if r.state is not None and not r.state.is_final()}
+
+
+async def _run_stage(slug: str, code: str) -> str:
     """Run one stage; start it again when the Prefect server failed it (a busy SQLite server
     answers 503 until the client's retries run out). Every step is safe to re-run."""
-    async with gate:
-        for _ in range(STAGE_ATTEMPTS - 1):
-            try:
-                return await stage(campaign=slug, unit=code, send_mail=False)
-            except Exception as exc:
-                if not server_unreachable(exc):
-                    raise
-                get_run_logger().warning("环节因 Prefect 服务器错误中断，%d 秒后重新运行 / stage %s stopped by a "
-                                         "Prefect server error, starting it again in %d s: %s",
-                                         RESTART_DELAY_S, code, RESTART_DELAY_S, exc)
-                await asyncio.sleep(RESTART_DELAY_S)
-        return await stage(campaign=slug, unit=code, send_mail=False)  # the last attempt
+    for _ in range(STAGE_ATTEMPTS - 1):
+        try:
+            return await stage(campaign=slug, unit=code, send_mail=False)
+        except Exception as exc:
+            if not server_unreachable(exc):
+                raise
+            get_run_logger().warning("环节因 Prefect 服务器错误中断，%d 秒后重新运行 / stage %s stopped by a "
+                                     "Prefect server error, starting it again in %d s: %s",
+                                     RESTART_DELAY_S, code, RESTART_DELAY_S, exc)
+            await asyncio.sleep(RESTART_DELAY_S)
+    return await stage(campaign=slug, unit=code, send_mail=False)  # the last attempt
 
 
 async def _deliver_while(running: dict, poll_seconds: float) -> None:
