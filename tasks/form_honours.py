@@ -86,8 +86,8 @@ def _other(field: FormField, value: object, problems: list) -> str | None:
 def _title(field: FormField, part: str, value: object, problems: list) -> dict | None:
     """One title: level and year, both given or both empty."""
     key, label = f"{field.key}.{part}", f"{field.label}·{TITLES[part]}"
-    if value is None:
-        return None
+    if value is None or isinstance(value, str) and not value.strip():
+        return None  # the title is not held
     if not isinstance(value, dict):
         problems.append((key, f"「{label}」应填写级别与授予年份，实为{describe(value)}",
                          f"{key}: expected {{level, year}}, got {kind_of(value)}"))

@@ -104,3 +104,27 @@ def test_random_cells_in_an_xlsx_never_crash(db, tmp_path):
         check_outcome(intake_file(sheet), before, filed=1)
 
     run()
+
+
+part_names = st.sampled_from(["high_tech", "高新技术企业", "tech_centre", "企业技术中心", "key_lab", "重点实验室",
+                              "other", "其他市级以上荣誉"]) | st.text(max_size=6)
+title_values = st.dictionaries(st.sampled_from(["level", "级别", "year", "授予年份"]) | st.text(max_size=4),
+                               st.sampled_from(["国家级", "省市级", 2020, "2020年", 1800]) | scalars, max_size=3)
+honours_values = json_values | st.dictionaries(part_names, title_values | json_values, max_size=4)
+
+
+@settings(max_examples=max(EXAMPLES, 200), deadline=None, derandomize=EXAMPLES <= 30)
+@given(raw=honours_values)
+def test_honours_parts_never_crash(raw):
+    """相关荣誉: any value is read into valid parts, or refused with an error per part, never a crash."""
+    from models.honours import Honours
+    from tasks.form_honours import BadValues, to_honours
+
+    field = next(f for f in FIELDS if f.key == "honours")
+    try:
+        value = to_honours(field, raw)
+    except BadValues as bad:
+        assert bad.problems and all(k.startswith("honours") and k.isprintable() and zh and en
+                                    for k, zh, en in bad.problems)
+        return
+    assert value is None or Honours.model_validate(value).plain() == value
