@@ -13,9 +13,12 @@ CAMPAIGN = typer.Option("2023-xinxi-xiaofei", "--campaign", "-c", help="campaign
 @app.command("run")
 @friendly
 def run(unit: str, campaign: str = CAMPAIGN,
-        deployment: str | None = typer.Option(None, help="start through this deployment (e.g. 'stage/stage') instead of in this process")) -> None:
+        deployment: str | None = typer.Option(None, help="start through this deployment (e.g. 'stage/stage') instead of in this process"),
+        now: bool = typer.Option(False, "--now", "--force", help="start before the deadline: review begins at once and later arrivals are refused")) -> None:
     """Start a unit's stage (in this process, or as a deployment run picked up by a worker)."""
     ready_db()
+    if not now:
+        refuse_early_start(campaign, unit)
     if deployment:
         from prefect.deployments import run_deployment
 
@@ -27,6 +30,24 @@ def run(unit: str, campaign: str = CAMPAIGN,
 
     state = asyncio.run(stage(campaign=campaign, unit=unit))
     console.print(f"环节状态 / stage state: [bold]{state}[/]")
+
+
+def refuse_early_start(campaign: str, unit: str) -> None:
+    """Refuse to start a stage that still takes arrivals before its deadline (without --now)."""
+    from core.clock import fmt
+    from core.db import session_scope
+    from core.errors import Conflict
+    from tasks.stages import effective_deadline, load_stage
+
+    with session_scope() as session:
+        ctx = load_stage(session, campaign, unit)
+        deadline, name = effective_deadline(ctx.stage, ctx.unit), ctx.unit.name
+        early = ctx.stage.state in ("open", "collecting") and ctx.now < deadline
+    if early:
+        raise Conflict(f"{name}的收件截止时间为 {fmt(deadline)}，尚未到期：现在启动将立即开始审查，"
+                       "此后到达的申报和下级报送都将被拒收。确需提前启动，请加 --now",
+                       f"{name} takes arrivals until {fmt(deadline)}: starting now begins the review at once "
+                       "and refuses whatever arrives later. Add --now to start anyway")
 
 
 @friendly
