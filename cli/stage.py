@@ -20,11 +20,11 @@ def run(unit: str, campaign: str = CAMPAIGN,
     if not now:
         refuse_early_start(campaign, unit)
     if deployment:
-        from prefect.deployments import run_deployment
-
-        run_ = run_deployment(deployment, parameters={"campaign": campaign, "unit": unit}, timeout=0,
-                              idempotency_key=f"{campaign}:{unit}:manual")
-        console.print(f"已启动 / started flow run [bold]{run_.name}[/] ({run_.id})")
+        run_, fresh = start_by_deployment(deployment, campaign, unit)
+        if fresh:
+            console.print(f"已启动 / started flow run [bold]{run_.name}[/] ({run_.id})")
+        else:
+            console.print(f"该环节已在运行，未重复启动 / the stage is already running: [bold]{run_.name}[/] ({run_.id})")
         return
     from flows.stage import stage
 
@@ -48,6 +48,41 @@ def refuse_early_start(campaign: str, unit: str) -> None:
                        "此后到达的申报和下级报送都将被拒收。确需提前启动，请加 --now",
                        f"{name} takes arrivals until {fmt(deadline)}: starting now begins the review at once "
                        "and refuses whatever arrives later. Add --now to start anyway")
+
+
+def manual_run_key(campaign: str, unit: str, claimed_by: str | None, round_: int) -> str:
+    """The idempotency key of a coordinator's start: the same until the stage needs a new run.
+
+    Two clicks before the run claims the stage get one run; once the run that held the stage
+    has ended (crashed, locked out, returned to) or an unlock began a new round, the key is new.
+    """
+    return f"{campaign}:{unit}:{claimed_by or 'unclaimed'}:r{round_}"
+
+
+def start_by_deployment(deployment: str, campaign: str, unit: str):
+    """Start the stage through a deployment; return (flow run, started now) — an alive run is returned as is."""
+    from prefect import get_client
+    from prefect.deployments import run_deployment
+
+    from core.db import session_scope
+    from tasks.stages import load_stage
+
+    with session_scope() as session:
+        row = load_stage(session, campaign, unit).stage
+        claimed_by, round_ = row.flow_run_id, row.round
+    if claimed_by:
+        from prefect.exceptions import ObjectNotFound
+
+        try:
+            with get_client(sync_client=True) as client:
+                held = client.read_flow_run(claimed_by)
+        except ObjectNotFound:  # a run this server never knew cannot be running
+            held = None
+        if held is not None and held.state is not None and not held.state.is_final():
+            return held, False
+    key = manual_run_key(campaign, unit, claimed_by, round_)
+    return run_deployment(deployment, parameters={"campaign": campaign, "unit": unit}, timeout=0,
+                          idempotency_key=key), True
 
 
 @friendly
