@@ -63,7 +63,8 @@ def _scoring(session: Session, campaign: Campaign, unit_code: str,
     config = campaign_config(campaign)
     experts = {e.id for e in config.unit(unit_code).experts}
     criteria = len(config.rubric.criteria)
-    ids = [e.id for e in entries if e.status in ELIGIBLE_STATES and e.passthrough is None]
+    top = config.unit(unit_code).parent is None  # the top unit scores passthrough entries too
+    ids = [e.id for e in entries if e.status in ELIGIBLE_STATES and (top or e.passthrough is None)]
     if not ids or not experts:
         return 0, 0
     conflicts = session.exec(select(func.count()).select_from(ConflictOfInterest).where(

@@ -97,6 +97,11 @@ def test_an_extra_passes_the_province_and_is_scored_and_ranked_by_the_ministry(s
     assert at_ministry[extra].passthrough == "extra"  # still marked as the city's extra
     assert at_ministry[extra].score == 40 and at_ministry[extra].rank == 3
     assert [at_ministry[r].rank for r in (other, base)] == [1, 2]
+    with session_scope() as s:  # the ministry's scoring progress counts the extra's scores too
+        from tasks.stage_report import stage_report
+
+        ministry = stage_report(s, s.exec(select(Stage.id).where(Stage.unit_code == "M")).one())
+        assert (ministry.scores_done, ministry.scores_expected) == (12, 12)  # 3 entries × 2 experts × 2
     # the ministry's minimum score (60) applies to the extra like to everything else
     assert {r: e.status for r, e in at_ministry.items()} == {base: "selected", other: "selected",
                                                              extra: "not_selected"}
