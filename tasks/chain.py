@@ -93,41 +93,51 @@ def set_clock(session: Session, slug: str, when: datetime | None, *, actor: str 
 
 
 def level_rows(slug: str) -> list[tuple]:
-    """Per level: units, received, eligible, recommended, and experience-centre quota use."""
+    """Per level: name, units, received, eligible, recommended, and the use of each base quota."""
     from collections import defaultdict
 
     from core.campaign import LEVEL_NAMES
     from core.db import session_scope
     from models import Entry
     from tasks.campaigns import campaign_config
-    from tasks.quotas import quota_for
 
     with session_scope() as session:
         campaign = get_campaign(session, slug)
         config = campaign_config(campaign)
         units = {u.code: u for u in session.exec(select(Unit).where(Unit.campaign_id == campaign.id))}
-        entries = session.exec(select(Entry).where(Entry.campaign_id == campaign.id)).all()
+        entries = session.exec(select(Entry.unit_code, Entry.status, Entry.quota_kind, Entry.direction)
+                               .where(Entry.campaign_id == campaign.id)).all()
     stats = defaultdict(lambda: {"units": set(), "received": 0, "eligible": 0, "selected": 0})
-    used: dict[str, int] = defaultdict(int)  # base experience centres per unit
+    used: dict[tuple[str, str], int] = defaultdict(int)  # (unit, direction) -> base places taken
     for e in entries:
         s = stats[units[e.unit_code].level]
         s["units"].add(e.unit_code)
         s["received"] += 1
         s["eligible"] += e.status in ("eligible", "selected", "not_selected")
         s["selected"] += e.status == "selected"
-        used[e.unit_code] += e.status == "selected" and e.quota_kind == "base" and e.direction == "experience_centre"
-    rows = []
+        used[e.unit_code, e.direction] += e.status == "selected" and e.quota_kind == "base"
+
     def deepest_first(item):  # ties broken by level name, so the table never depends on row order
         level, s = item
         return -min(units[c].depth for c in s["units"]), level
 
-    for level, s in sorted(stats.items(), key=deepest_first):
-        caps = {c: quota_for(config, c, "experience_centre").base for c in s["units"]}
-        capped = [c for c, cap in caps.items() if cap is not None]
-        quota = f"体验中心 {sum(used[c] for c in capped)}/{sum(caps[c] for c in capped)}" if capped else "体验中心"
+    return [(LEVEL_NAMES.get(level, level), len(s["units"]), s["received"], s["eligible"], s["selected"],
+             quota_use(config, s["units"], used)) for level, s in sorted(stats.items(), key=deepest_first)]
+
+
+def quota_use(config, codes: set[str], used: dict[tuple[str, str], int]) -> str:
+    """`<direction> used/cap` for every direction with a base quota at these units (可报尽报 otherwise)."""
+    from tasks.quotas import quota_for
+
+    parts = []
+    for key, direction in config.directions.items():
+        caps = {c: quota_for(config, c, key).base for c in codes}
+        capped = sorted(c for c, cap in caps.items() if cap is not None)
+        if not capped:
+            continue
+        text = f"{direction.name} {sum(used[c, key] for c in capped)}/{sum(caps[c] for c in capped)}"
         free = [c for c, cap in caps.items() if cap is None]
         if free:
-            quota += f" · 不限额单位 {sum(used[c] for c in free)}"
-        rows.append((LEVEL_NAMES.get(level, level), len(s["units"]), s["received"], s["eligible"],
-                     s["selected"], quota))
-    return rows
+            text += f" · 不限额单位 {sum(used[c, key] for c in free)}"
+        parts.append(text)
+    return "；".join(parts) or "可报尽报"
