@@ -104,3 +104,20 @@ def test_the_ministry_applies_its_minimum_score_to_an_edit(db, tmp_path):
         problems = check_proposal(s, ctx, [{"entry": at_m.id, "kind": "base"}])
         ref = s.exec(select(Application.reference).where(Application.id == direct.id)).one()
         assert len(problems) == 1 and ref in problems[0][0] and "最低分 60" in problems[0][0]
+
+
+def test_wuhans_direct_projects_skip_hubeis_review_and_meet_the_ministrys_minimum(campaign_2023):
+    with session_scope() as s:
+        app = file_application(s, campaign_2023, "420100", "experience_centre", region="420100")
+        at_hubei = arrive(s, app, "420000", passthrough="direct")
+        at_miit = arrive(s, app, "MIIT", passthrough="direct", origin="420100")
+        hubei = load_stage(s, campaign_2023, "420000")
+        assert at_hubei.id not in {e.id for e, _ in scorable_entries(s, hubei.stage)}
+        assert {"entry": at_hubei.id, "kind": "direct"} in propose(s, hubei)
+        miit = load_stage(s, campaign_2023, "MIIT")
+        assert at_miit.id in {e.id for e, _ in scorable_entries(s, miit.stage)}
+        assert propose(s, miit) == []  # unscored: under MIIT's minimum of 60
+        at_miit.score, at_miit.rank = Decimal(72), 1
+        s.add(at_miit)
+        s.flush()
+        assert propose(s, load_stage(s, campaign_2023, "MIIT")) == [{"entry": at_miit.id, "kind": "base"}]
