@@ -163,23 +163,77 @@ def test_shenzhen_reports_directly_to_the_ministry(demo):
 
 
 def test_dashboard_shows_the_demo_campaign(demo, monkeypatch):
+    """What a person sees on the demo's dashboard, checked against the database and the 汇总表.
+
+    The demo ends with every stage closed, so no unit is late: the late list must say so.
+    (An overdue mark cannot be shown from this state — the status is built at the campaign's
+    stored clock, with no `now` to pass, and closed stages are never overdue; the overdue
+    marks are covered by tests/tasks/test_dashboard.py.)
+    """
+    import sqlite3
+
     from fastapi.testclient import TestClient
 
     from core.settings import get_settings
     from tasks.dashboard_app import create_app
     from tests.support import databases
 
+    with sqlite3.connect(demo / "var" / "tuijian.db") as db:
+        states = Counter(dict(db.execute("SELECT state, count(*) FROM stage GROUP BY state").fetchall()))
+        units = db.execute("SELECT count(*) FROM unit").fetchone()[0]
+    states["open"] += units - sum(states.values())  # a unit without a stage row shows as open
     url = f"sqlite:///{demo / 'var' / 'tuijian.db'}"
     databases.use(monkeypatch, url, demo)
     try:
         client = TestClient(create_app())
         page = client.get(f"/c/{SLUG}")
-        assert page.status_code == 200
-        assert "广州市" in page.text and "已完成" in page.text
         unit = client.get(f"/c/{SLUG}/u/440100")
-        sent = {r["project"] for r in tables(demo / "out")["440100"]}
-        assert unit.status_code == 200 and all(p in unit.text for p in sent)
-        assert "纸质材料与网上登记" in unit.text and "无缺失" in unit.text  # every copy was received
     finally:
         databases.dispose(url)
         get_settings.cache_clear()
+    assert page.status_code == 200 and unit.status_code == 200
+    cards = {key: int(n) for key, n in re.findall(r'class="card st-([a-z_]+)"><b>(\d+)</b>', page.text)}
+    assert +Counter(cards) == +states  # every non-empty state card equals the database's count
+    assert re.search(r'class="card late"><b>0</b>', page.text)
+    assert "没有逾期单位" in page.text  # consistent with every stage being closed
+    waiting = states["awaiting_approval"]
+    assert ("没有待审批的推荐" in page.text) == (waiting == 0)
+    assert re.search(rf'待审批 <small>Waiting approvals</small> <span class="count">{waiting}</span>', page.text)
+    # 广州市's line in the tree: its quota cells carry the numbers its 汇总表 shows
+    rows = tables(demo / "out")["440100"]
+    line = re.search(r'<a href="/c/[^"]+/u/440100">广州市</a>(.*?)(?:</li>|</summary>)', page.text, re.S).group(1)
+    cells = dict(re.findall(r'<span class="q[^"]*">(\S+) (\d+/(?:\d+|不限))', line))
+    centre_label = next(k for k in cells if "体验中心" in k)
+    base = [r for r in centres(rows) if not r["remark"]]
+    assert cells[centre_label] == f"{len(base)}/4"  # [GD] 一: Guangzhou ≤ 4
+    extras = sum(EXTRA in r["remark"] for r in centres(rows))
+    assert re.search(rf"额外 {extras}/2", line)  # [MIIT] 四(二): ≤ 2 extras for a demonstration city
+    platforms = [r for r in rows if r["direction"] == "platform"]
+    platform_label = next(k for k in cells if k != centre_label)
+    assert cells[platform_label] == f"{len(platforms)}/不限"  # 大平台: 可报尽报
+    sent = {r["project"] for r in rows}
+    assert all(p in unit.text for p in sent)
+    assert "纸质材料与网上登记" in unit.text and "无缺失" in unit.text  # every copy was received
+
+
+def test_the_ministry_end_publishes_the_final_list_without_the_upheld_objection(demo):
+    """cli/demo.py:_publicity lodges one objection against a listed project and upholds it."""
+    import sqlite3
+
+    folder = demo / "out" / SLUG
+    html, xlsx = folder / "示范项目名单.html", folder / "示范项目名单.xlsx"
+    assert html.is_file() and xlsx.is_file()
+    with sqlite3.connect(demo / "var" / "tuijian.db") as db:
+        actions = Counter(a for (a,) in db.execute(
+            "SELECT action FROM auditlog WHERE action LIKE 'objection.%' OR action LIKE 'publicity.%'"))
+        (removed,) = db.execute(
+            "SELECT a.project_name FROM objection o JOIN entry e ON e.id = o.entry_id "
+            "JOIN application a ON a.id = e.application_id WHERE o.state = 'upheld'").fetchall()
+    assert actions == {"objection.lodge": 1, "objection.uphold": 1, "publicity.open": 1, "publicity.close": 1}
+    book = openpyxl.load_workbook(xlsx)
+    listed = [r[1] for r in book["示范项目名单"].iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
+    history = list(book["名单变动记录"].iter_rows(min_row=3, values_only=True))
+    assert listed and removed[0] not in listed
+    assert [h for h in history if h[2] == removed[0]], history  # the removal is in the list's history
+    listing, _, changes = html.read_text().partition('<section id="history">')
+    assert removed[0] not in listing and removed[0] in changes
