@@ -237,3 +237,118 @@ def test_the_ministry_end_publishes_the_final_list_without_the_upheld_objection(
     assert [h for h in history if h[2] == removed[0]], history  # the removal is in the list's history
     listing, _, changes = html.read_text().partition('<section id="history">')
     assert removed[0] not in listing and removed[0] in changes
+
+
+# Written out from the notices, like the quotas above: who reports straight to MIIT (MIIT 四:
+# 各省、自治区、直辖市及计划单列市、新疆生产建设兵团工业和信息化主管部门, 有关中央企业) and by when
+# each addressee wants the 推荐函 (MIIT 四(三) 9月8日; Guangdong 二 8月31日; Wuhan 三(二) 8月29日).
+MUNICIPALITIES = {"110000", "120000", "310000", "500000"}
+PLANNED_CITIES = {"210200", "370200", "330200", "350200", "440300"}
+CORPS = "660000"
+ADDRESSEE_DEADLINE = {"工业和信息化部": (2023, 9, 8), "广东省工业和信息化厅": (2023, 8, 31),
+                      "武汉市经济和信息化局": (2023, 8, 29)}
+WUHAN_DISTRICTS = {"420102", "420103", "420104", "420105", "420106", "420107", "420111", "420112", "420113",
+                   "420114", "420115", "420116", "420117"}
+
+
+def manifest_docs(out: Path) -> list[dict]:
+    return json.loads((out / SLUG / "manifest.json").read_text())["documents"]
+
+
+def letter(out: Path, unit: str) -> list[str]:
+    """The non-empty paragraphs of a unit's 推荐函."""
+    doc = next(d for d in manifest_docs(out) if d["unit_code"] == unit and d["kind"] == "letter")
+    return [p.text for p in Docx(str(out / SLUG / doc["file"])).paragraphs if p.text.strip()]
+
+
+def addressee(paragraphs: list[str]) -> str:
+    return next(p for p in paragraphs if p.endswith("：") and len(p) < 40)[:-1]
+
+
+def direct_units(out: Path) -> set[str]:
+    present = {d["unit_code"] for d in manifest_docs(out) if d["kind"] == "letter"}
+    return {u for u in present if u in MUNICIPALITIES | PLANNED_CITIES | {CORPS} or u.startswith("CE-")}
+
+
+def test_direct_units_report_straight_to_the_ministry(demo):
+    direct = direct_units(demo / "out")
+    assert direct & MUNICIPALITIES and direct & PLANNED_CITIES and any(u.startswith("CE-") for u in direct)
+    for unit in direct:  # 直辖市, 计划单列市, the 兵团 and central enterprises present in the demo
+        assert addressee(letter(demo / "out", unit)) == "工业和信息化部", unit
+
+
+def test_no_recommending_unit_sends_more_centres_than_base_and_extras(demo):
+    sent = tables(demo / "out")
+    to_miit = (direct_units(demo / "out") | {"440000", "420000"} | {u for u in sent if u.endswith("0000")}) & set(sent)
+    assert {"440000", "420000"} | direct_units(demo / "out") <= to_miit
+    for code in to_miit:
+        rows = centres(sent[code])  # every row counts, whatever its remark says
+        cities = Counter(re.search(r"（(.+?)）", r["remark"]).group(1) if "（" in r["remark"] else code
+                         for r in rows if EXTRA in r["remark"] or DIRECT in r["remark"])
+        assert len(rows) <= 5 + sum(min(n, 2) for n in cities.values()), (code, len(rows), cities)
+    for code in GUANGDONG_CITIES & set(sent):
+        limit = 4 + 2 if code in ("440100", "440600") else 2
+        assert len(centres(sent[code])) <= limit, code
+
+
+def test_platforms_go_up_whenever_they_qualify(demo):
+    """可报尽报: every platform a Wuhan district recommends reaches 武汉市, and from there 湖北省."""
+    sent = tables(demo / "out")
+    districts = WUHAN_DISTRICTS & set(sent)
+    assert districts
+    wuhan = {r["project"] for r in sent["420100"] if r["direction"] == "platform"}
+    hubei = {r["project"] for r in sent["420000"] if r["direction"] == "platform"}
+    from_districts = {r["project"] for d in districts for r in sent[d] if r["direction"] == "platform"}
+    assert from_districts and from_districts <= wuhan <= hubei
+    guangdong = {r["project"] for r in sent["440000"] if r["direction"] == "platform"}
+    assert {r["project"] for c in GUANGDONG_CITIES & set(sent) for r in sent[c] if r["direction"] == "platform"} \
+        <= guangdong
+
+
+def test_wuhan_applicants_are_registered_in_wuhan(demo):
+    import sqlite3
+
+    sent = tables(demo / "out")
+    projects = {r["project"] for d in WUHAN_DISTRICTS & set(sent) for r in sent[d]}
+    with sqlite3.connect(demo / "var" / "tuijian.db") as db:
+        codes = dict(db.execute("SELECT project_name, uscc FROM application WHERE unit_code LIKE '4201%'"))
+    assert projects and projects <= set(codes)
+    assert all(codes[p][2:6] == "4201" for p in projects), {p: codes[p] for p in projects}
+
+
+def test_wuhans_special_projects_stay_outside_hubeis_twenty(demo):
+    sent = tables(demo / "out")
+    special = {r["project"] for r in centres(sent["420100"]) if DIRECT in r["remark"]}
+    hubei = {r["project"]: r["remark"] for r in sent["420000"]}
+    assert len(special) == 2
+    assert not any(TITLE in hubei[p] for p in special)
+    titled = [p for p, remark in hubei.items() if TITLE in remark]
+    assert len(titled) <= 20 and not set(titled) & special
+
+
+def test_every_letter_is_dated_by_its_addressees_deadline(demo):
+    from datetime import date
+
+    checked = 0
+    for unit in {d["unit_code"] for d in manifest_docs(demo / "out") if d["kind"] == "letter"}:
+        paragraphs = letter(demo / "out", unit)
+        to = addressee(paragraphs)
+        if to not in ADDRESSEE_DEADLINE:
+            continue  # 湖北省: no notice here gives the date it wants 武汉市's letter by
+        dated = [re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", p) for p in paragraphs]
+        written = [date(*map(int, m.groups())) for m in dated if m][-1]  # 成文日期, after the 署名
+        assert written <= date(*ADDRESSEE_DEADLINE[to]), (unit, to, written)
+        checked += 1
+    assert checked >= 30
+
+
+def test_wuhan_districts_write_one_table_per_direction(demo):
+    summaries = [d for d in manifest_docs(demo / "out") if d["kind"] == "summary" and d["unit_code"] in WUHAN_DISTRICTS]
+    if not any(d["direction"] for d in summaries):
+        pytest.skip("the districts still write one combined 汇总表 (Wuhan's per-direction tables not built yet)")
+    by_unit: dict[str, list[str]] = {}
+    for d in summaries:
+        by_unit.setdefault(d["unit_code"], []).append(d["direction"])
+        title = str(openpyxl.load_workbook(demo / "out" / SLUG / d["file"]).active["A1"].value)
+        assert ("体验中心" in title) == (d["direction"] == "experience_centre"), (d["file"], title)
+    assert all(sorted(dirs) == ["experience_centre", "platform"] for dirs in by_unit.values()), by_unit
