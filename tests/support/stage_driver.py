@@ -7,11 +7,13 @@ The process talks to the Prefect server named by PREFECT_API_URL and to the data
 named by TUIJIAN_DATABASE_URL / TUIJIAN_HOME, as a worker's flow process would. Test-only
 variables (nothing in the application reads them):
 
-- TUIJIAN_FAULT_TRACE: a file; every commit point reached is appended to it as `<step>:<n>`.
+- TUIJIAN_FAULT_TRACE: a file; every commit point reached is appended to it as `<step>:<n>`,
+  and every file written through core.files.write_atomic as `file:<n>`.
 - TUIJIAN_FAULT_AT: `<step>:<n>:<before|after>:<kill|drop>` — at the n-th commit of `step`,
   just before or just after it, either die at once by SIGKILL (`kill`), or terminate every
   PostgreSQL backend this process holds on the app database (labelled by PGAPPNAME) from
-  another connection (`drop`), so the commit fails.
+  another connection (`drop`), so the commit fails. `file:<n>:before:kill` dies while the
+  n-th file is being written: its temporary file complete, not yet renamed into place.
 - TUIJIAN_FAULT_PICTURE: a file; right before the fault fires, the committed state of the
   database (tests/support/stage_state.py) is written there as JSON, read through a connection
   of its own, so the test can show that the interrupted transaction left nothing behind.
@@ -56,7 +58,10 @@ def step_name() -> str:
 def _point(session: Session, when: str) -> None:
     if getattr(_busy, "on", False) or session.in_nested_transaction():
         return  # our own picture's reads, or a SAVEPOINT inside the step's one transaction
-    step = step_name()
+    _reached(step_name(), when)
+
+
+def _reached(step: str, when: str) -> None:
     if when == "before":
         _counts[step] += 1
         trace = os.environ.get("TUIJIAN_FAULT_TRACE")
@@ -121,10 +126,24 @@ def _after(session: Session) -> None:
 
 
 def install_hooks() -> None:
-    """Watch every ORM commit in this process (before and after it); once."""
+    """Watch every ORM commit and every atomic file write in this process; once."""
     if not event.contains(Session, "before_commit", _before):
         event.listen(Session, "before_commit", _before)
         event.listen(Session, "after_commit", _after)
+    if not getattr(os.replace, "watched", False):
+        os.replace = _watched_replace(os.replace)
+
+
+def _watched_replace(replace):
+    """os.replace, counting the renames of write_atomic's temporary files as `file` points."""
+
+    def watched(src, dst, *args, **kwargs):
+        if str(src).endswith(".tmp") and not getattr(_busy, "on", False):
+            _reached("file", "before")
+        return replace(src, dst, *args, **kwargs)
+
+    watched.watched = True
+    return watched
 
 
 def main(campaign: str, unit: str) -> int:
