@@ -24,6 +24,7 @@ from tasks.inputs import server_unreachable
 DELIVERY_BATCH = 50
 STAGE_ATTEMPTS = 3  # a stage the Prefect server failed is started again, at most twice
 RESTART_DELAY_S = 5
+READ_LIMIT = 200  # flow runs per API read (the server's default page limit)
 
 
 def _snapshot(slug: str):
@@ -127,9 +128,12 @@ async def _alive_runs(run_ids: list[str]) -> set[str]:
             ids.append(UUID(run_id))
         except ValueError:
             continue  # not a Prefect run id: nothing runs under it
+    runs = []
     async with get_client() as client:
-        runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)),
-                                           limit=len(ids) or 1)
+        for at in range(0, len(ids), READ_LIMIT):
+            chunk = ids[at:at + READ_LIMIT]
+            runs += await client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=chunk)),
+                                                limit=len(chunk))
     return {str(r.id) for r in runs if r.state is not None and not r.state.is_final()}
 
 
