@@ -24,15 +24,20 @@ def demo(keep: bool = typer.Option(False, "--keep", help="keep var/ and out/ fro
     from core.settings import get_settings
 
     settings = get_settings()
+    stop_previous_server(settings.var_dir)  # a server the last demo left running uses var/
     if not keep:
         for folder in (settings.var_dir, settings.output_dir):
             shutil.rmtree(folder, ignore_errors=True)
     started = time.monotonic()
     sink, server = _start_services(settings)
     try:
-        _load_and_file(settings, applications, seed)
-        actors_log = asyncio.run(_run_chain(settings))
-        for line in actors_log:
+        if not (keep and _already_filed()):
+            _load_and_file(settings, applications, seed)
+        else:
+            console.print("继续上次的演示：活动、申报与已完成的环节保持不变 / continuing the last demo: "
+                          "the campaign, the filings and the finished stages stay as they are")
+        result = asyncio.run(_run_chain(settings))
+        for line in result.actor_log:
             console.print(f"  [yellow]•[/] {line}")
         final_list = _publicity()
         asyncio.run(_deliver())
@@ -40,18 +45,79 @@ def demo(keep: bool = typer.Option(False, "--keep", help="keep var/ and out/ fro
         console.print(f"示范项目名单 / final list: [bold]{final_list}[/]")
     finally:
         sink.stop()
-        _leave_or_stop(server, stop_server)
+        _leave_or_stop(server, stop_server, settings.var_dir)
+    if _shortfalls(result):
+        raise typer.Exit(1)
 
 
-def _leave_or_stop(server, stop: bool) -> None:
+def _shortfalls(result) -> bool:
+    """Print the failed stages and the units whose report never arrived; True if there are any."""
+    for code, error in result.failed.items():
+        console.print(f"[red]✗ 环节失败 / stage failed:[/] {code} — {error}", highlight=False)
+    for parent, children in result.missing.items():
+        console.print(f"[red]✗ 未报送 / missing at {parent}:[/] {', '.join(children)}", highlight=False)
+    return bool(result.failed) or any(result.missing.values())
+
+
+def _leave_or_stop(server, stop: bool, var_dir: Path) -> None:
     if stop:
         from prefect.logging.handlers import APILogWorker
 
         APILogWorker.drain_all(timeout=5)
         server.stop()
+        (var_dir / PID_FILE).unlink(missing_ok=True)
         return
     console.print(f"Prefect 服务器仍在运行，可查看流程、审批表单与看板产物 / the Prefect server keeps running: "
-                  f"[bold]{server.ui_url}[/] (stop: kill {server.process.pid})")
+                  f"[bold]{server.ui_url}[/] (stop: kill {server.process.pid}; the next demo stops it)")
+
+
+PID_FILE = "prefect-server.pid"
+
+
+def stop_previous_server(var_dir: Path, timeout: float = 15) -> int | None:
+    """Stop the Prefect server an earlier demo left running on `var_dir` (its pid is in var/); return the pid."""
+    import signal
+
+    path = var_dir / PID_FILE
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if _serves_from(pid, var_dir / "prefect"):
+        os.killpg(pid, signal.SIGTERM)  # the server leads its own process group (its uvicorn too)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+    path.unlink(missing_ok=True)
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")  # a zombie (not yet reaped by its parent) is gone for us
+    return not (stat.exists() and stat.read_text().split(") ", 1)[-1].startswith("Z"))
+
+
+def _serves_from(pid: int, home: Path) -> bool:
+    """True when `pid` is a live `prefect server` working in `home` (not an unrelated process that got the pid)."""
+    if not _alive(pid):
+        return False
+    proc = Path(f"/proc/{pid}")
+    if not proc.exists():  # no /proc (macOS): the pid file is all there is
+        return True
+    try:
+        command = (proc / "cmdline").read_bytes().split(b"\0")
+        cwd = (proc / "cwd").resolve()
+    except OSError:
+        return False
+    return b"server" in command and cwd == home.resolve()
 
 
 def _start_services(settings):
@@ -61,6 +127,7 @@ def _start_services(settings):
     console.rule("启动服务 / starting services")
     sink = start_mailsink(settings.output_dir / "mail")
     server = start_server(settings.var_dir / "prefect")
+    (settings.var_dir / PID_FILE).write_text(f"{server.process.pid}\n")
     os.environ["PREFECT_API_URL"] = server.api_url
     os.environ["TUIJIAN_PREFECT_UI_URL"] = server.ui_url
     settings.prefect_ui_url = server.ui_url
@@ -118,7 +185,7 @@ def _scenario(config, seed: int, start: int) -> list[dict]:
     return out
 
 
-async def _run_chain(settings) -> list[str]:
+async def _run_chain(settings):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from models.stage import STATE_NAMES
@@ -135,10 +202,20 @@ async def _run_chain(settings) -> list[str]:
             progress.update(bar, total=sum(counts.values()), completed=counts.get("closed", 0),
                             description=f"环节完成 / stages closed  {busy}")
 
-        result = await run_chain(SLUG, settings.output_dir / "mail", max_parallel=8, on_tick=tick)
-    if result.failed:
-        console.print(f"[red]失败的环节 / failed stages:[/] {result.failed}")
-    return result.actor_log
+        return await run_chain(SLUG, settings.output_dir / "mail", max_parallel=8, on_tick=tick)
+
+
+def _already_filed() -> bool:
+    """True when var/ holds the demo campaign with filings (a run to continue with --keep)."""
+    from sqlmodel import select
+
+    from core.db import init_db, session_scope
+    from models import Application, Campaign
+
+    init_db()
+    with session_scope() as session:
+        return session.exec(select(Application.id).join(Campaign, Campaign.id == Application.campaign_id)
+                            .where(Campaign.slug == SLUG)).first() is not None
 
 
 def _publicity() -> Path:
@@ -147,10 +224,17 @@ def _publicity() -> Path:
 
     from core.db import session_scope
     from flows.publicity import run_publicity_for_demo
-    from models import Application, Entry
+    from models import Application, Entry, Publicity
+    from tasks.campaigns import get_campaign
+    from tasks.manifest import campaign_dir
 
     console.rule("公示与示范项目名单 / public notice and the final list")
     with session_scope() as session:
+        campaign = get_campaign(session, SLUG)
+        if session.exec(select(Publicity).where(Publicity.campaign_id == campaign.id,
+                                                Publicity.state != "open")).first() is not None:
+            console.print("公示已结束，名单已发布 / the public notice is over and the list published (kept)")
+            return campaign_dir(campaign) / "示范项目名单.html"
         ref = session.exec(select(Application.reference).join(Entry, Entry.application_id == Application.id)
                            .where(Entry.unit_code == "MIIT", Entry.status == "selected")
                            .order_by(Entry.rank.desc())).first()

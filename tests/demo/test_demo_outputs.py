@@ -37,16 +37,22 @@ DIRECT_TO_MIIT = {"110000", "120000", "310000", "500000", "210200", "370200", "3
 def demo(tmp_path_factory) -> Path:
     """Run `tuijian demo` in a fresh home, as a person would; return that home."""
     home = tmp_path_factory.mktemp("demo")
+    run_demo(home, "--stop-server")
+    return home
+
+
+def run_demo(home: Path, *args: str) -> str:
+    """`tuijian demo --applications 80 ARGS` with `home` as TUIJIAN_HOME; its output (also in demo.log)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TUIJIAN_", "PREFECT_API"))}
     env |= {"TUIJIAN_HOME": str(home), "TUIJIAN_SMTP_PORT": str(free_port()),
             "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING",
             "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING"}
     tuijian = Path(sys.executable).parent / "tuijian"
-    done = subprocess.run([str(tuijian), "demo", "--applications", "80", "--stop-server"], env=env,
+    done = subprocess.run([str(tuijian), "demo", "--applications", "80", *args], env=env,
                           cwd=home, capture_output=True, text=True, timeout=600)
     (home / "demo.log").write_text(done.stdout + done.stderr)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
-    return home
+    return done.stdout + done.stderr
 
 
 def tables(out: Path) -> dict[str, list[dict]]:
@@ -352,3 +358,47 @@ def test_wuhan_districts_write_one_table_per_direction(demo):
         title = str(openpyxl.load_workbook(demo / "out" / SLUG / d["file"]).active["A1"].value)
         assert ("体验中心" in title) == (d["direction"] == "experience_centre"), (d["file"], title)
     assert all(sorted(dirs) == ["experience_centre", "platform"] for dirs in by_unit.values()), by_unit
+
+
+def outputs(home: Path) -> tuple[dict[str, str], list[tuple]]:
+    """What a demo run produced: each document's hash by file, and the final list's rows (mail aside:
+    its one-time codes are random)."""
+    docs = {d["file"]: d["sha256"] for d in manifest_docs(home / "out")}
+    book = openpyxl.load_workbook(home / "out" / SLUG / "示范项目名单.xlsx")
+    return docs, list(book["示范项目名单"].iter_rows(values_only=True))
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_second_demo_stops_the_first_ones_server_and_gives_the_same_outputs(demo, tmp_path_factory):
+    home = tmp_path_factory.mktemp("demo-twice")
+    run_demo(home)  # without --stop-server: its Prefect server keeps running on var/prefect
+    pid = int((home / "var" / "prefect-server.pid").read_text())
+    assert alive(pid)
+    first = outputs(home)
+    run_demo(home, "--stop-server")  # a fresh run: stops that server, then wipes var/ and out/
+    assert not alive(pid) and not (home / "var" / "prefect-server.pid").exists()
+    assert outputs(home) == first == outputs(demo)
+
+
+def test_keep_continues_the_last_demo_with_its_state(demo, tmp_path):
+    import shutil
+    import sqlite3
+
+    home = tmp_path / "kept"
+    shutil.copytree(demo, home)  # the finished demo's var/ and out/ (its server was stopped)
+    before, mail = outputs(home), sorted(p.name for p in (home / "out" / "mail").glob("*.eml"))
+    with sqlite3.connect(home / "var" / "tuijian.db") as db:
+        filed = db.execute("SELECT count(*) FROM application").fetchone()[0]
+    log = run_demo(home, "--keep", "--stop-server")
+    assert "继续上次的演示" in log and "公示已结束" in log
+    assert outputs(home) == before  # nothing filed, run or published again
+    assert sorted(p.name for p in (home / "out" / "mail").glob("*.eml")) == mail
+    with sqlite3.connect(home / "var" / "tuijian.db") as db:
+        assert db.execute("SELECT count(*) FROM application").fetchone()[0] == filed > 0
