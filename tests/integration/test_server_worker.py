@@ -7,6 +7,7 @@ the worker starts it again from the top. Both databases (the Prefect server's an
 SQLite files, or both PostgreSQL (throwaway databases, dropped afterwards).
 """
 
+import asyncio
 import os
 import re
 import time
@@ -188,6 +189,18 @@ def test_stage_deployment_suspends_resumes_and_forwards_through_a_worker(server,
     assert [(e.source_entry_id, e.from_unit_code) for e in up] == [(selected[0].id, "110200")]
     mailed = {r.recipient for r in sink.records()}
     assert {"c2-off@example.org", "p-con@example.org"} <= mailed  # approval request, then the letter upward
+    kept = asyncio.run(inputs_kept(run_id))  # read once on resume, then deleted: the code is not kept
+    assert "suspended-approval-r0-i1-schema" in kept and "suspended-scores-r0-i0-response" in kept, sorted(kept)
+    assert not [k for k in kept if k.startswith("suspended-approval") and k.endswith("-response")], sorted(kept)
+    assert code not in "".join(kept.values())
+
+
+async def inputs_kept(run_id: str) -> dict[str, str]:
+    """The flow run inputs Prefect keeps for a run, by key."""
+    from tests.support.prefect_traces import inputs_of
+
+    async with get_client() as client:
+        return {i.key: i.value for i in await inputs_of(client, uuid.UUID(run_id))}
 
 
 def test_prefect_deploy_all_registers_every_deployment_as_the_yaml_says(bare_server, tmp_path):
