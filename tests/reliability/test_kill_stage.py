@@ -17,8 +17,8 @@ message can reach the SMTP server twice only when the process died between the s
 acceptance and the `sent` mark, and then both copies are the same message (same Message-ID):
 at-least-once, de-duplicated.
 
-CI runs 20 seeded trials (14 on SQLite, 6 on PostgreSQL); `make fuzz` sets
-TUIJIAN_KILL_SCENARIOS for that many more per backend.
+CI runs 20 seeded trials (14 on SQLite, 6 on PostgreSQL). `make fuzz` sets
+TUIJIAN_KILL_SCENARIOS: each adds a round of 8 trials (one per step) per backend.
 """
 
 import json
@@ -43,7 +43,7 @@ STEPS = {  # the stage's steps and the tasks whose commits belong to them, in fl
 }
 STEP_OF = {task: step for step, tasks in STEPS.items() for task in tasks}
 EXTRA = int(os.environ.get("TUIJIAN_KILL_SCENARIOS", "0"))
-TRIALS = {"sqlite": 14 + EXTRA, "postgres": 6 + EXTRA}
+TRIALS = {"sqlite": 14 + len(STEPS) * EXTRA, "postgres": 6 + len(STEPS) * EXTRA}  # a scenario: a round of steps
 SEED_BASE = {"sqlite": 1000, "postgres": 2000}
 FIRST_TURN = {"sqlite": 0, "postgres": 6}  # PostgreSQL starts at forward: together both hit every step twice
 
