@@ -24,6 +24,7 @@ from tasks.inputs import server_unreachable
 DELIVERY_BATCH = 50
 STAGE_ATTEMPTS = 3  # a stage the Prefect server failed is started again, at most twice
 RESTART_DELAY_S = 5
+STAGE_DEPLOYMENT = "stage/stage"
 READ_LIMIT = 200  # flow runs per API read (the server's default page limit)
 
 
@@ -43,18 +44,21 @@ async def campaign(slug: str, advance_clock: bool = False, poll_seconds: float =
     """Start every stage when its deadline comes or its inputs are in, until all are closed.
 
     At most `max_parallel` stages work at once; stages waiting for experts or an official
-    do not count, so any number of them can wait while the others go on.
+    do not count, so any number of them can wait while the others go on. Run from a
+    deployment while the `stage/stage` deployment exists, each stage is a run of that
+    deployment (on a worker, suspended while it waits); otherwise a subflow here (paused).
     """
     log = get_run_logger()
     running: dict[str, asyncio.Task] = {}
     failed: dict[str, str] = {}
+    start = _starter(slug, await _stage_deployment(), poll_seconds)
     postman = asyncio.create_task(_deliver_while(running, poll_seconds))
     try:
         while True:
             finished = {c for c, t in running.items() if t.done()}  # before the snapshot: their rows are final
             now, rows = await anyio.to_thread.run_sync(_snapshot, slug)
             _note_failures(running, finished, failed, log)
-            busy, elsewhere = await _start_due(slug, rows, now, running, set(running) - finished, max_parallel)
+            busy, elsewhere = await _start_due(start, rows, now, running, set(running) - finished, max_parallel)
             if busy or elsewhere:
                 await asyncio.sleep(poll_seconds)
                 continue
@@ -77,7 +81,7 @@ async def campaign(slug: str, advance_clock: bool = False, poll_seconds: float =
     return {"failed": failed, "missing": missing_children(rows)}
 
 
-async def _start_due(slug: str, rows, now, running: dict[str, asyncio.Task], live: set[str],
+async def _start_due(start, rows, now, running: dict[str, asyncio.Task], live: set[str],
                      max_parallel: int) -> tuple[set[str], set[str]]:
     """Start due stages while fewer than `max_parallel` work; return (our busy runs, runs going elsewhere).
 
@@ -91,7 +95,7 @@ async def _start_due(slug: str, rows, now, running: dict[str, asyncio.Task], liv
     stalled = [s.unit_code for s in elsewhere if s.flow_run_id not in alive and s.unit_code not in late]
     slots = max_parallel - working_count(rows, live)
     for code in [c for c in due_stages(rows, now) + stalled if c not in running][:max(slots, 0)]:
-        running[code] = asyncio.create_task(_run_stage(slug, code))
+        running[code] = asyncio.create_task(start(code))
         live.add(code)
     state = {s.unit_code: s.state for s, _ in rows}
     busy = {c for c in live if not (c in late and state[c] in WAITING)}
@@ -135,6 +139,72 @@ async def _alive_runs(run_ids: list[str]) -> set[str]:
             runs += await client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=chunk)),
                                                 limit=len(chunk))
     return {str(r.id) for r in runs if r.state is not None and not r.state.is_final()}
+
+
+def _starter(slug: str, deployment: str | None, poll_seconds: float):
+    """How this run starts a stage: on a worker through `deployment`, else as a subflow here."""
+    if deployment is None:
+        return lambda code: _run_stage(slug, code)
+    get_run_logger().info("环节经部署 %s 交由工作进程运行 / stages run on workers through %s", deployment, deployment)
+    return lambda code: _run_on_worker(slug, code, deployment, poll_seconds)
+
+
+async def _stage_deployment() -> str | None:
+    """The stage deployment, when this campaign run itself came from a deployment and it exists."""
+    from prefect.client.orchestration import get_client
+    from prefect.context import FlowRunContext
+    from prefect.exceptions import ObjectNotFound
+
+    ctx = FlowRunContext.get()
+    if not (ctx and ctx.flow_run and ctx.flow_run.deployment_id):
+        return None
+    try:
+        async with get_client() as client:
+            await client.read_deployment_by_name(STAGE_DEPLOYMENT)
+    except ObjectNotFound:
+        return None
+    return STAGE_DEPLOYMENT
+
+
+def _claim(slug: str, code: str) -> tuple[str | None, int, str]:
+    """The run that holds a stage, its approval round and its state."""
+    from tasks.stages import load_stage
+
+    with session_scope() as session:
+        row = load_stage(session, slug, code).stage
+        return row.flow_run_id, row.round, row.state
+
+
+async def _run_on_worker(slug: str, code: str, deployment: str, poll_seconds: float) -> str:
+    """Start the stage as a run of its deployment (a worker runs it; it suspends while people
+    think) and wait for that run to end; a crashed run is started again, at most twice."""
+    from prefect.deployments import run_deployment
+
+    for attempt in range(STAGE_ATTEMPTS):
+        claimed, round_, _ = await anyio.to_thread.run_sync(_claim, slug, code)
+        key = f"campaign:{slug}:{code}:{claimed or 'unclaimed'}:r{round_}:a{attempt}"
+        run = await run_deployment(deployment, parameters={"campaign": slug, "unit": code}, timeout=0,
+                                   idempotency_key=key, as_subflow=False)  # a subflow cannot suspend
+        state = await _until_final(run.id, max(poll_seconds, 1.0))
+        if state.is_completed():
+            return (await anyio.to_thread.run_sync(_claim, slug, code))[2]
+        if not state.is_crashed():
+            break
+        get_run_logger().warning("环节运行崩溃，重新启动 / stage run %s crashed, starting it again: %s",
+                                 run.name, state.message)
+    raise RuntimeError(f"{run.name}: {state.name} — {state.message}")
+
+
+async def _until_final(run_id, every: float):
+    """Poll the server until the flow run is in a final state; return that state."""
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        while True:
+            state = (await client.read_flow_run(run_id)).state
+            if state is not None and state.is_final():
+                return state
+            await asyncio.sleep(every)
 
 
 async def _run_stage(slug: str, code: str) -> str:
