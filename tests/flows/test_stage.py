@@ -21,6 +21,7 @@ from tasks.messages import document_file
 from tasks.outbox import deliver_pending
 from tasks.waiting import resume, waiting_stage_runs
 from tests.support.factories import file_application
+from tests.support.officials import code_for
 from tests.support.stage_runs import run_in_thread
 
 pytestmark = pytest.mark.prefect
@@ -35,15 +36,6 @@ def _wait_for_input(unit: str, kind: str, timeout: float = 60, key_suffix: str =
             return runs[0]
         time.sleep(0.3)
     raise AssertionError(f"{unit} never waited for {kind}")
-
-
-def _code_for(official: str) -> str:
-    with session_scope() as s:
-        rows = s.exec(select(Message).where(Message.kind == "approval_request").order_by(Message.id.desc())).all()
-    for m in rows:
-        if f"--official {official} --code" in m.body_text:
-            return re.search(r"--code ([A-Z2-9]{10})", m.body_text).group(1)
-    raise AssertionError("no approval request mailed")
 
 
 def _setup(n_centres=3):
@@ -81,7 +73,7 @@ def test_stage_runs_scores_approves_and_forwards_once(mini_campaign, prefect_ser
 
     from cli.main import app
 
-    done = CliRunner().invoke(app, ["approve", "110200", "--official", "c2-off", "--code", _code_for("c2-off"),
+    done = CliRunner().invoke(app, ["approve", "110200", "--official", "c2-off", "--code", code_for("c2-off"),
                                     "--campaign", "mini-test"])
     assert done.exit_code == 0, done.output
     thread.join(120)
@@ -116,7 +108,7 @@ def _file_at_jiashi(n: int) -> list[str]:
 def _answer(unit: str, official: str, key_suffix: str = "", **fields) -> None:
     """Wait until the unit asks for approval, then answer with the code the official was mailed."""
     waiting = _wait_for_input(unit, "approval", key_suffix=key_suffix)
-    value = {"official": official, "code": _code_for(official), **fields}
+    value = {"official": official, "code": code_for(official), **fields}
     accepted, reason = asyncio.run(resume(waiting.flow_run_id, value))
     assert accepted, reason
 
