@@ -368,23 +368,24 @@ def outputs(home: Path) -> tuple[dict[str, str], list[tuple]]:
     return docs, list(book["示范项目名单"].iter_rows(values_only=True))
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_a_second_demo_stops_the_first_ones_server_and_gives_the_same_outputs(demo, tmp_path_factory):
+    """What an earlier demo leaves behind (its Prefect server still serving var/prefect, its pid in
+    var/, its out/) is stopped and wiped; the fresh run gives the session demo's outputs again."""
+    from cli.demo import PID_FILE
+    from core.prefect_server import start_server
+
     home = tmp_path_factory.mktemp("demo-twice")
-    run_demo(home)  # without --stop-server: its Prefect server keeps running on var/prefect
-    pid = int((home / "var" / "prefect-server.pid").read_text())
-    assert alive(pid)
-    first = outputs(home)
-    run_demo(home, "--stop-server")  # a fresh run: stops that server, then wipes var/ and out/
-    assert not alive(pid) and not (home / "var" / "prefect-server.pid").exists()
-    assert outputs(home) == first == outputs(demo)
+    left = start_server(home / "var" / "prefect")  # as cli.demo starts it; not stopped by anyone here
+    (home / "var" / PID_FILE).write_text(f"{left.process.pid}\n")
+    (home / "out").mkdir()
+    (home / "out" / "stale.txt").write_text("an earlier run's output")
+    try:
+        run_demo(home, "--stop-server")
+        assert left.process.wait(timeout=30) is not None  # the demo stopped it (reaped here, its parent)
+    finally:
+        left.stop()
+    assert not (home / "var" / PID_FILE).exists() and not (home / "out" / "stale.txt").exists()
+    assert outputs(home) == outputs(demo)
 
 
 def test_keep_continues_the_last_demo_with_its_state(demo, tmp_path):

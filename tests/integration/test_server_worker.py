@@ -211,7 +211,7 @@ def test_prefect_deploy_all_registers_every_deployment_as_the_yaml_says(bare_ser
         pool = client.read_work_pool("tuijian")
         found = {d.name: d for d in client.read_deployments()}
     assert pool.type == "process"
-    assert set(found) == {"stage", "campaign", "intake", "reminders-daily", "deliver-mail"}
+    assert set(found) == {"stage", "campaign", "intake", "reminders-daily", "deliver-mail", "publicity"}
     assert all(d.work_pool_name == "tuijian" for d in found.values())
     (daily,) = found["reminders-daily"].schedules
     assert (daily.schedule.cron, daily.schedule.timezone, daily.active) == ("0 9 * * *", "Asia/Shanghai", True)
