@@ -2,8 +2,10 @@
 
 A4; margins 37 mm top, 35 mm bottom, 28 mm left, 26 mm right; the organ's name as a red
 letterhead over a red double rule; title 方正小标宋简体 二号 (22 pt); body 仿宋_GB2312 三号
-(16 pt) at a fixed 28.9 pt line; a document grid (w:docGrid, linesAndChars) of 22 lines of
-28 characters on the 156 × 225 mm text block (§5.2.1); 落款 and 成文日期 per §7.3.5.
+(16 pt) at a fixed 28.9 pt line, so 22 lines fill the 225 mm text block, and condensed by a
+quarter point per character, so 28 fit its 156 mm width (§5.2.1: 22 lines of 28 characters);
+落款 and 成文日期 per §7.3.5. (No w:docGrid: LibreOffice lays a character grid out at about
+half that density, so the pitch is set on the characters themselves, which every renderer honours.)
 """
 
 import math
@@ -53,9 +55,10 @@ def signature_indents(organ: str, date: str) -> tuple[float, float]:
     return 2 - shift, 2.0
 
 
-def grid_char_space(text_width_pt: float, chars: int, font_pt: float) -> int:
-    """w:docGrid charSpace: (pitch − font size) × 4096, the pitch rounded down so `chars` fit a line."""
-    return math.floor((text_width_pt / chars - font_pt) * 4096)
+def char_spacing(text_width_pt: float, chars: int, font_pt: float) -> int:
+    """Character spacing (w:spacing, in twentieths of a point) that fits `chars` of `font_pt` in
+    `text_width_pt`: the pitch rounded down, never wider than the line."""
+    return min(0, math.floor((text_width_pt / chars - font_pt) * 20))
 
 
 def letterhead_size(organ: str) -> float:
@@ -90,28 +93,20 @@ def _page(section: Section) -> None:
     section.left_margin, section.right_margin = Mm(28), Mm(26)
     section.header_distance, section.footer_distance = Mm(15), Mm(18)
     section.different_first_page_header_footer = True
-    _grid(section)
     _page_number(section.footer.paragraphs[0])
     rule = section.first_page_footer.paragraphs[0]
     _rule(rule, "top", "thinThickSmallGap")
 
 
-def _grid(section: Section) -> None:
-    """Lay the body on a grid of 22 lines of 28 characters (三号 compressed to the 156 mm block)."""
-    sect = section._sectPr
-    grid = sect.find(qn("w:docGrid"))
-    if grid is None:
-        grid = OxmlElement("w:docGrid")
-        sect.append(grid)
-    width_pt = Length(section.page_width - section.left_margin - section.right_margin).pt
-    grid.set(qn("w:type"), "linesAndChars")
-    grid.set(qn("w:linePitch"), str(round(LINE_PT * 20)))
-    grid.set(qn("w:charSpace"), str(grid_char_space(width_pt, CHARS_PER_LINE, BODY_PT)))
-
-
 def _default_style(doc: Document) -> None:
     style = doc.styles["Normal"]
-    _font(style.font, style.element.get_or_add_rPr(), BODY_FONT, BODY_PT)
+    rpr = style.element.get_or_add_rPr()
+    _font(style.font, rpr, BODY_FONT, BODY_PT)
+    section = doc.sections[0]
+    width_pt = Length(section.page_width - section.left_margin - section.right_margin).pt
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:val"), str(char_spacing(width_pt, CHARS_PER_LINE, BODY_PT)))
+    rpr.append(spacing)
     fmt = style.paragraph_format
     fmt.line_spacing_rule, fmt.line_spacing = WD_LINE_SPACING.EXACTLY, Pt(LINE_PT)
     fmt.space_before = fmt.space_after = Pt(0)
