@@ -9,22 +9,12 @@ from core.clock import parse_local
 from core.db import session_scope
 from models import Application, AuditLog, Entry, Stage
 from tasks.chain import set_clock
-from tests.conftest import MINI_CAMPAIGN
 from tests.support import databases
 from tests.support.factories import file_application
 from tests.support.officials import answer, code_for, form_description, score, wait_for_input
 from tests.support.stage_runs import run_in_thread
 
 pytestmark = pytest.mark.prefect
-
-
-def _campaign_with_ministry_minimum(tmp_path) -> None:
-    text = MINI_CAMPAIGN.read_text()
-    marker = 'child_quotas = { experience_centre = { base = 2 } }\n'
-    assert text.count(marker) == 1
-    path = tmp_path / "campaign.toml"
-    path.write_text(text.replace(marker, marker + 'quotas = { experience_centre = { min_score = 60 } }\n'))
-    databases.install(path)
 
 
 def _run(unit: str, *steps) -> None:
@@ -53,7 +43,7 @@ def _entry(ref: str, unit: str) -> Entry:
 
 
 def test_an_extra_passes_the_province_and_is_scored_and_ranked_by_the_ministry(sqlite_db, prefect_server, tmp_path):
-    _campaign_with_ministry_minimum(tmp_path)
+    databases.install_mini_with_ministry_minimum(tmp_path)
     with session_scope() as s:
         set_clock(s, "mini-test", parse_local("2031-06-01 09:00"))
         base, extra = (file_application(s, "mini-test", "110100", "experience_centre", region="110100").reference

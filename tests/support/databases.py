@@ -50,3 +50,15 @@ def install(path: Path) -> str:
 
     with session_scope() as session:
         return load_and_install(session, path).slug
+
+
+def install_mini_with_ministry_minimum(tmp_path: Path, min_score: int = 60) -> None:
+    """Install the mini campaign with a minimum score for the ministry's experience centres."""
+    from tests.conftest import MINI_CAMPAIGN
+
+    text = MINI_CAMPAIGN.read_text()
+    marker = 'child_quotas = { experience_centre = { base = 2 } }\n'
+    assert text.count(marker) == 1
+    path = tmp_path / "campaign.toml"
+    path.write_text(text.replace(marker, marker + f'quotas = {{ experience_centre = {{ min_score = {min_score} }} }}\n'))
+    install(path)

@@ -86,22 +86,30 @@ def _send(env: dict) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def test_a_deliverer_killed_mid_batch_loses_nothing(db, smtp_server):
-    _queue(6)
+def _kill_deliverer_when_three_arrived(smtp_server, hook: str) -> None:
+    """Run `tuijian mail send` and SIGKILL it from the server's `hook` ("on_data": a message's
+    data is in, before the 250; "on_mail": the next message begins) once 3 messages arrived."""
     started, holder = threading.Event(), {}
 
-    def kill_at_third(_received) -> None:  # the server has the 3rd message; no 250 yet
+    def kill(_event) -> None:
         if len(smtp_server.messages) == 3:
             started.wait(60)
             holder["proc"].send_signal(signal.SIGKILL)
             holder["proc"].wait(60)
 
-    smtp_server.recorder.on_data = kill_at_third
+    setattr(smtp_server.recorder, hook, kill)
     holder["proc"] = subprocess.Popen([TUIJIAN, "mail", "send"], cwd=ROOT, env=dict(os.environ),
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started.set()
-    assert holder["proc"].wait(120) == -signal.SIGKILL
-    smtp_server.recorder.on_data = None
+    try:
+        assert holder["proc"].wait(120) == -signal.SIGKILL
+    finally:
+        setattr(smtp_server.recorder, hook, None)
+
+
+def test_a_deliverer_killed_mid_batch_loses_nothing(db, smtp_server):
+    _queue(6)
+    _kill_deliverer_when_three_arrived(smtp_server, "on_data")  # the 3rd message is in; no 250 yet
     with session_scope() as s:
         assert [m.status for m in messages(s)] == ["sent", "sent", "sending", "pending", "pending", "pending"]
         in_flight = messages(s)[2].message_id
@@ -124,20 +132,7 @@ def test_a_deliverer_killed_mid_batch_loses_nothing(db, smtp_server):
 
 def test_a_deliverer_killed_between_messages_sends_none_twice(db, smtp_server):
     _queue(6)
-    started, holder = threading.Event(), {}
-
-    def kill_at_fourth(_sender) -> None:  # the 3rd message is accepted and marked; the 4th not yet sent
-        if len(smtp_server.messages) == 3:
-            started.wait(60)
-            holder["proc"].send_signal(signal.SIGKILL)
-            holder["proc"].wait(60)
-
-    smtp_server.recorder.on_mail = kill_at_fourth
-    holder["proc"] = subprocess.Popen([TUIJIAN, "mail", "send"], cwd=ROOT, env=dict(os.environ),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    started.set()
-    assert holder["proc"].wait(120) == -signal.SIGKILL
-    smtp_server.recorder.on_mail = None
+    _kill_deliverer_when_three_arrived(smtp_server, "on_mail")  # the 3rd accepted and marked; the 4th starts
     with session_scope() as s:  # the 4th was claimed, never sent
         assert [m.status for m in messages(s)] == ["sent", "sent", "sent", "sending", "pending", "pending"]
 

@@ -86,12 +86,7 @@ def test_check_selection_refuses_entries_under_the_minimum_score():
 
 
 def test_the_ministry_applies_its_minimum_score_to_an_edit(db, tmp_path):
-    text = MINI_CAMPAIGN.read_text()
-    marker = 'child_quotas = { experience_centre = { base = 2 } }\n'
-    assert text.count(marker) == 1
-    path = tmp_path / "campaign.toml"
-    path.write_text(text.replace(marker, marker + 'quotas = { experience_centre = { min_score = 60 } }\n'))
-    databases.install(path)
+    databases.install_mini_with_ministry_minimum(tmp_path)
     with session_scope() as s:
         direct = file_application(s, "mini-test", "110100", "experience_centre", region="110100")
         arrive(s, direct, "110000", passthrough="direct")
